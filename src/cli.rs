@@ -1,0 +1,161 @@
+//! Every command-line flag, with its help text. Parsing only: `cmd` runs things.
+
+use crate::report::Format;
+use crate::rules::Confidence;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// patrol: finds Azure DevOps personal access tokens and HTTP Basic credentials in files and
+/// git history.
+///
+/// Exit codes: 0 no findings, 1 findings, 2 error.
+#[derive(Debug, Parser)]
+#[command(name = "patrol", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directories (default `.`); `-` reads stdin.
+    Scan(ScanArgs),
+    /// Inspect the rule set.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Print fake tokens with valid checksums, for tests and for trying a pipeline out.
+    FakeToken(FakeTokenArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the rules in effect.
+    List(RuleSetArgs),
+    /// Prove every rule against its own examples and negative examples.
+    Check(RuleSetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RuleSetArgs {
+    /// Extra rule file or directory of `*.toml` rule files (a rule with an existing id replaces it).
+    #[arg(long, value_name = "FILE|DIR")]
+    pub rules: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct FakeTokenArgs {
+    /// `legacy` (52 chars, user seed), `legacy-app` (application seed), or `identifiable`.
+    #[arg(long, default_value = "legacy")]
+    pub kind: String,
+    /// Provider signature for identifiable keys (`AZDO`, `AZAC`, `ACOG`, …).
+    #[arg(long, default_value = "AZDO")]
+    pub signature: String,
+    /// Seed of the generator: the same seed prints the same tokens.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// How many tokens.
+    #[arg(long, short = 'n', default_value_t = 1)]
+    pub count: usize,
+    /// Print tokens whose checksum is deliberately broken.
+    #[arg(long)]
+    pub broken: bool,
+}
+
+/// Options shared by every scanning command.
+#[derive(Debug, Args, Clone)]
+pub struct CommonArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Write the report to FILE instead of stdout (written whole, then renamed into place).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Show secrets in full instead of redacted (first 4 characters).
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Extra rule file or directory of `*.toml` rule files.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Configuration file (default: `.patrol.toml` in the scanned root, if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Report only findings of at least this confidence.
+    #[arg(long, value_name = "LEVEL")]
+    pub min_confidence: Option<Confidence>,
+    /// Skip files (and git blobs) larger than this: bytes, or with K, M, G (KiB, MiB, GiB).
+    #[arg(long, default_value = "64M", value_parser = parse_size, value_name = "SIZE")]
+    pub max_file_size: u64,
+    /// Worker threads (default: all cores). Results are the same for any number.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    /// Print only the summary line (human format).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Colours: auto (on a terminal), always, never.
+    #[arg(long, default_value = "auto", value_name = "WHEN")]
+    pub color: ColorWhen,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan; `-` reads stdin.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Scan files that .gitignore and .ignore files exclude.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Follow symbolic links (loops are detected and reported).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    /// Scan binary files too (default: skip them unless they hold UTF-16 text).
+    #[arg(long)]
+    pub scan_binary: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Parse `1234`, `64K`, `64M`, `2G` (binary units; `KiB`/`MB` spellings accepted).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(digits_end);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size like 64M"))?;
+    let mult = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(format!("'{s}': unknown unit (use K, M or G)")),
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("'{s}' is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64M").unwrap(), 64 << 20);
+        assert_eq!(parse_size("10").unwrap(), 10);
+        assert_eq!(parse_size("2GiB").unwrap(), 2 << 30);
+        assert!(parse_size("x").is_err());
+        assert!(parse_size("5T").is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

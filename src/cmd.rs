@@ -1,0 +1,282 @@
+//! Subcommands: glue between the CLI, sources, the matcher and reporters.
+
+use crate::cli::{ColorWhen, CommonArgs, FakeTokenArgs, RuleSetArgs, RulesCommand, ScanArgs};
+use crate::config::Config;
+use crate::detect::{Matcher, checksum::LegacyKind, fake};
+use crate::finding::{Finding, Summary};
+use crate::report::{self, Report};
+use crate::rules::{self, Confidence, Rule};
+use crate::scan::ScanOptions;
+use crate::source::fs::{self as fsrc, WalkOptions};
+use anyhow::{Context, Result, bail};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Exit codes (README.md documents them).
+pub const EXIT_CLEAN: i32 = 0;
+pub const EXIT_FINDINGS: i32 = 1;
+pub const EXIT_ERROR: i32 = 2;
+
+/// Print a warning on stderr. Callers never pass a secret.
+pub fn warn(msg: String) {
+    eprintln!("warning: {msg}");
+}
+
+/// The rule set, settings and matcher a scan runs with.
+pub struct Prepared {
+    pub matcher: Matcher,
+    pub opts: ScanOptions,
+    pub config: Config,
+}
+
+/// Load configuration and rules for a scan rooted at `root`.
+pub fn prepare(common: &CommonArgs, root: &Path) -> Result<Prepared> {
+    let (config, cfg_path) = Config::load(common.config.as_deref(), root)?;
+    let mut rule_set = rules::builtin_rules();
+    let cfg_dir = cfg_path
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let extra: Vec<PathBuf> = config
+        .rules
+        .iter()
+        .map(|p| cfg_dir.join(p))
+        .chain(common.rules.iter().cloned())
+        .collect();
+    for p in &extra {
+        rules::merge_rules(&mut rule_set, rules::load_rules_path(p)?);
+    }
+    for id in &config.disable_rules {
+        if !rule_set.iter().any(|r| &r.id == id) {
+            bail!("configuration disables unknown rule '{id}'");
+        }
+    }
+    rule_set.retain(|r| !config.disable_rules.contains(&r.id));
+    let min_confidence = match (common.min_confidence, &config.min_confidence) {
+        (Some(c), _) => c,
+        (None, Some(c)) => c.parse().map_err(anyhow::Error::msg)?,
+        (None, None) => Confidence::Medium,
+    };
+    let opts = ScanOptions {
+        min_confidence,
+        scan_binary: false,
+        allow_values: config.allow_values.clone(),
+        allow_regexes: config
+            .allow_regexes
+            .iter()
+            .map(|r| regex::Regex::new(r))
+            .collect::<Result<_, _>>()?,
+    };
+    let matcher = Matcher::new(rule_set).map_err(anyhow::Error::msg)?;
+    Ok(Prepared {
+        matcher,
+        opts,
+        config,
+    })
+}
+
+/// Set up the global thread pool for `--threads`.
+pub fn init_threads(n: Option<usize>) -> usize {
+    let n = n.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global();
+    n
+}
+
+pub fn scan(args: ScanArgs) -> Result<i32> {
+    let started = Instant::now();
+    let threads = init_threads(args.common.threads);
+    let first_dir = args
+        .paths
+        .iter()
+        .find(|p| p.is_dir())
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
+    let mut prep = prepare(&args.common, &first_dir)?;
+    prep.opts.scan_binary = args.scan_binary;
+    let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
+    let (findings, mut summary) = if stdin {
+        if args.paths.len() > 1 {
+            bail!("`-` (stdin) cannot be combined with other paths");
+        }
+        fsrc::scan_stdin(&prep.matcher, &prep.opts, args.common.max_file_size)
+            .context("cannot read stdin")?
+    } else {
+        let walk = WalkOptions {
+            no_ignore: args.no_ignore,
+            follow_symlinks: args.follow_symlinks,
+            max_file_size: args.common.max_file_size,
+            threads,
+            exclude: prep.config.exclude.clone(),
+        };
+        let warn_fn = |m: String| warn(m);
+        fsrc::scan_paths(&args.paths, &prep.matcher, &prep.opts, &walk, &warn_fn)?
+    };
+    summary.elapsed_ms = started.elapsed().as_millis() as u64;
+    emit(&args.common, &findings, &summary)
+}
+
+/// Render and write the report; returns the exit code for the findings.
+pub fn emit(common: &CommonArgs, findings: &[Finding], summary: &Summary) -> Result<i32> {
+    let to_terminal = common.output.is_none() && std::io::stdout().is_terminal();
+    let color = match common.color {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let text = report::render(
+        common.format,
+        &Report {
+            findings,
+            summary,
+            show_secrets: common.show_secrets,
+            color,
+            quiet: common.quiet,
+        },
+    );
+    match &common.output {
+        Some(path) => write_atomically(path, text.as_bytes())?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+        }
+    }
+    Ok(if findings.is_empty() {
+        EXIT_CLEAN
+    } else {
+        EXIT_FINDINGS
+    })
+}
+
+/// Write to a temporary file beside `path` (mode 0600), then rename it into place, so a
+/// reader never sees a partial report.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().context("output path has no file name")?;
+    let tmp = dir.join(format!(".{}.patrol-tmp", name.to_string_lossy()));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(&tmp)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+fn rule_set(args: &RuleSetArgs) -> Result<Vec<Rule>> {
+    let mut set = rules::builtin_rules();
+    for p in &args.rules {
+        rules::merge_rules(&mut set, rules::load_rules_path(p)?);
+    }
+    Ok(set)
+}
+
+pub fn rules_cmd(cmd: RulesCommand) -> Result<i32> {
+    match cmd {
+        RulesCommand::List(args) => {
+            let mut out = String::new();
+            for r in rule_set(&args)? {
+                let how = match (&r.validator, &r.decoder) {
+                    (Some(v), _) => {
+                        format!("validator {}", serde_json::to_string(v)?.trim_matches('"'))
+                    }
+                    (None, Some(d)) => {
+                        format!("decoder {}", serde_json::to_string(d)?.trim_matches('"'))
+                    }
+                    _ => "pattern only".to_string(),
+                };
+                out.push_str(&format!(
+                    "{:<34} {:<9} {:<7} {:<28} {}\n",
+                    r.id,
+                    r.severity.as_str(),
+                    r.confidence.as_str(),
+                    how,
+                    r.name
+                ));
+            }
+            print!("{out}");
+            Ok(EXIT_CLEAN)
+        }
+        RulesCommand::Check(args) => {
+            let failures = check_rules(rule_set(&args)?)?;
+            for f in &failures {
+                eprintln!("FAIL {f}");
+            }
+            if failures.is_empty() {
+                println!("all rules pass their examples");
+                Ok(EXIT_CLEAN)
+            } else {
+                Ok(EXIT_FINDINGS)
+            }
+        }
+    }
+}
+
+/// Run every rule against its examples (must find) and negative examples (must not).
+/// Returns one message per failure; the messages name the rule and example index, never
+/// the example text (which may hold a token).
+pub fn check_rules(rule_set: Vec<Rule>) -> Result<Vec<String>> {
+    let matcher = Matcher::new(rule_set).map_err(anyhow::Error::msg)?;
+    let mut failures = Vec::new();
+    for (idx, rule) in matcher.rules().enumerate() {
+        let from_rule = |text: &str| {
+            matcher
+                .scan(text.as_bytes())
+                .iter()
+                .any(|m| m.rule == idx || m.origin == idx)
+        };
+        if rule.examples.is_empty() {
+            failures.push(format!("{}: has no examples", rule.id));
+        }
+        for (i, ex) in rule.examples.iter().enumerate() {
+            if !from_rule(ex) {
+                failures.push(format!("{}: example {} is not found", rule.id, i + 1));
+            }
+        }
+        for (i, ex) in rule.negative_examples.iter().enumerate() {
+            if from_rule(ex) {
+                failures.push(format!(
+                    "{}: negative example {} is reported",
+                    rule.id,
+                    i + 1
+                ));
+            }
+        }
+    }
+    Ok(failures)
+}
+
+pub fn fake_token(args: FakeTokenArgs) -> Result<i32> {
+    let mut rng = fake::FakeRng::new(args.seed);
+    for _ in 0..args.count {
+        let t = match args.kind.as_str() {
+            "legacy" => fake::legacy_pat(&mut rng, LegacyKind::UserPat),
+            "legacy-app" => fake::legacy_pat(&mut rng, LegacyKind::ApplicationSecret),
+            "identifiable" => {
+                if args.signature.len() != 4 || !args.signature.is_ascii() {
+                    bail!("--signature takes 4 ASCII characters");
+                }
+                fake::identifiable_key(&mut rng, &args.signature)
+            }
+            other => bail!("unknown --kind '{other}' (legacy, legacy-app, identifiable)"),
+        };
+        println!("{}", if args.broken { fake::broken(&t) } else { t });
+    }
+    Ok(EXIT_CLEAN)
+}

@@ -1,0 +1,106 @@
+//! `.patrol.toml`: per-repository settings. Unknown keys are errors naming file and line.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Globs (gitignore syntax) of paths not to scan.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Rule ids to switch off.
+    #[serde(default)]
+    pub disable_rules: Vec<String>,
+    /// Extra rule files or directories, relative to the config file.
+    #[serde(default)]
+    pub rules: Vec<PathBuf>,
+    /// `low`, `medium` (default) or `high`.
+    #[serde(default)]
+    pub min_confidence: Option<String>,
+    /// Exact secret values that are never reported (test fixtures, documented examples).
+    #[serde(default)]
+    pub allow_values: Vec<String>,
+    /// Regexes: a secret matching one is never reported.
+    #[serde(default)]
+    pub allow_regexes: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ConfigError {
+    pub path: String,
+    pub message: String,
+}
+
+impl Config {
+    /// Load `explicit`, or `.patrol.toml` in `root` if it exists, or the defaults.
+    pub fn load(
+        explicit: Option<&Path>,
+        root: &Path,
+    ) -> Result<(Config, Option<PathBuf>), ConfigError> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let p = root.join(".patrol.toml");
+                if !p.is_file() {
+                    return Ok((Config::default(), None));
+                }
+                p
+            }
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
+            path: path.display().to_string(),
+            message: format!("cannot read: {e}"),
+        })?;
+        let cfg = Config::parse(&text).map_err(|message| ConfigError {
+            path: path.display().to_string(),
+            message,
+        })?;
+        Ok((cfg, Some(path)))
+    }
+
+    /// Parse configuration text; errors carry the line and column.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let cfg: Config = toml::from_str(text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| {
+                    let line = text[..s.start].matches('\n').count() + 1;
+                    format!("line {line}: ")
+                })
+                .unwrap_or_default();
+            format!("{at}{}", e.message())
+        })?;
+        if let Some(c) = &cfg.min_confidence {
+            c.parse::<crate::rules::Confidence>()?;
+        }
+        for r in &cfg.allow_regexes {
+            regex::Regex::new(r).map_err(|e| format!("allow_regexes: {e}"))?;
+        }
+        Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    #[test]
+    fn unknown_key_names_line() {
+        let err = Config::parse("exclude = [\"a\"]\n\nexclud = [\"b\"]\n").unwrap_err();
+        assert!(err.contains("line 3"), "{err}");
+        assert!(err.contains("exclud"), "{err}");
+    }
+
+    #[test]
+    fn parses_all_keys() {
+        let c = Config::parse(
+            "exclude = [\"fixtures/**\"]\ndisable_rules = [\"url-credentials\"]\nmin_confidence = \"low\"\nallow_values = [\"x\"]\nallow_regexes = [\"^test\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.exclude, vec!["fixtures/**"]);
+        assert_eq!(c.min_confidence.as_deref(), Some("low"));
+        assert!(Config::parse("min_confidence = \"huge\"").is_err());
+    }
+}

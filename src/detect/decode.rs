@@ -1,0 +1,189 @@
+//! Decoders: turn what a credential rule captured (base64, a percent-encoded URL password, a
+//! config value) into the text that is searched for tokens, and UTF-16 text into UTF-8.
+
+use crate::rules::Decoder;
+use base64::Engine;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+
+/// Standard alphabet, padding optional (credentials are often pasted without it).
+const B64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
+/// What a decoder produced.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    /// The decoded text: `user:password` for credentials, else the password.
+    pub text: String,
+    /// The password part, judged by [`Decoded::real_looking`].
+    pub password: String,
+    /// True when `text` is byte-for-byte the captured text, so inner offsets map back exactly.
+    pub identity: bool,
+    pub encoding: Option<&'static str>,
+}
+
+impl Decoded {
+    /// Whether the credential looks like a real one rather than an example or a variable.
+    pub fn real_looking(&self) -> bool {
+        !super::placeholder::is_placeholder(&self.password)
+    }
+}
+
+fn printable(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| !c.is_control())
+}
+
+/// Apply a decoder to captured bytes; `None` when they do not decode to printable text.
+pub fn decode(decoder: Decoder, raw: &[u8]) -> Option<Decoded> {
+    match decoder {
+        Decoder::Base64Credentials => {
+            let text = String::from_utf8(B64.decode(raw).ok()?).ok()?;
+            if !printable(&text) {
+                return None;
+            }
+            let (_, password) = text.split_once(':')?;
+            Some(Decoded {
+                password: password.to_string(),
+                text,
+                identity: false,
+                encoding: Some("base64"),
+            })
+        }
+        Decoder::Base64 => {
+            let text = String::from_utf8(B64.decode(raw).ok()?).ok()?;
+            if !printable(&text) {
+                return None;
+            }
+            Some(Decoded {
+                password: text.clone(),
+                text,
+                identity: false,
+                encoding: Some("base64"),
+            })
+        }
+        Decoder::UrlUserinfo => {
+            let text = percent_decode(raw)?;
+            let identity = text.as_bytes() == raw;
+            Some(Decoded {
+                password: text.clone(),
+                text,
+                identity,
+                encoding: if identity { None } else { Some("url") },
+            })
+        }
+        Decoder::Plain => {
+            let text = String::from_utf8(raw.to_vec()).ok()?;
+            Some(Decoded {
+                password: text.clone(),
+                text,
+                identity: true,
+                encoding: None,
+            })
+        }
+    }
+}
+
+fn percent_decode(raw: &[u8]) -> Option<String> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'%' && i + 2 < raw.len() {
+            let hex = std::str::from_utf8(&raw[i + 1..i + 3]).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(raw[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok().filter(|s| printable(s))
+}
+
+/// Byte order of UTF-16 text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Utf16 {
+    Le,
+    Be,
+}
+
+/// Recognise UTF-16 by its byte-order mark, or by NULs in every other byte of mostly-ASCII text.
+pub fn detect_utf16(sample: &[u8]) -> Option<Utf16> {
+    if sample.starts_with(&[0xFF, 0xFE]) {
+        return Some(Utf16::Le);
+    }
+    if sample.starts_with(&[0xFE, 0xFF]) {
+        return Some(Utf16::Be);
+    }
+    let pairs = sample.len() / 2;
+    if pairs < 4 {
+        return None;
+    }
+    let (mut even_nul, mut odd_nul) = (0usize, 0usize);
+    for p in sample.chunks_exact(2) {
+        even_nul += usize::from(p[0] == 0);
+        odd_nul += usize::from(p[1] == 0);
+    }
+    // Mostly-ASCII UTF-16: the high byte of almost every unit is zero, the low byte almost never.
+    if odd_nul * 10 >= pairs * 7 && even_nul * 10 <= pairs {
+        Some(Utf16::Le)
+    } else if even_nul * 10 >= pairs * 7 && odd_nul * 10 <= pairs {
+        Some(Utf16::Be)
+    } else {
+        None
+    }
+}
+
+/// Transcode UTF-16 bytes to UTF-8 (unpaired surrogates become U+FFFD; a BOM is dropped).
+pub fn utf16_to_utf8(bytes: &[u8], order: Utf16) -> String {
+    let units = bytes.chunks_exact(2).map(|p| match order {
+        Utf16::Le => u16::from_le_bytes([p[0], p[1]]),
+        Utf16::Be => u16::from_be_bytes([p[0], p[1]]),
+    });
+    let mut s: String = char::decode_utf16(units)
+        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    if s.starts_with('\u{FEFF}') {
+        s.drain(..3);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_credentials() {
+        let d = decode(Decoder::Base64Credentials, b"ZGVwbG95OlRyMHViNGRvciYzeA==").unwrap();
+        assert_eq!(d.text, "deploy:Tr0ub4dor&3x");
+        assert_eq!(d.password, "Tr0ub4dor&3x");
+        assert!(
+            decode(Decoder::Base64Credentials, b"YWJjZGVm").is_none(),
+            "no colon"
+        );
+    }
+
+    #[test]
+    fn percent() {
+        let d = decode(Decoder::UrlUserinfo, b"Xk9%40q2").unwrap();
+        assert_eq!(d.text, "Xk9@q2");
+        assert!(!d.identity);
+        assert!(decode(Decoder::UrlUserinfo, b"a%zz").is_none());
+    }
+
+    #[test]
+    fn utf16_round_trip() {
+        let text = "héllo token";
+        let le: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        assert_eq!(detect_utf16(&le), Some(Utf16::Le));
+        assert_eq!(detect_utf16(&be), Some(Utf16::Be));
+        assert_eq!(utf16_to_utf8(&le, Utf16::Le), text);
+        assert_eq!(utf16_to_utf8(&be, Utf16::Be), text);
+        assert_eq!(detect_utf16(b"plain ascii text here"), None);
+    }
+}

@@ -1,0 +1,427 @@
+//! The matcher: every rule compiled once into one literal automaton plus keywordless run
+//! scanners, then regex → validator → decoder on each candidate.
+//!
+//! It works on bytes and knows nothing of files, git or output formats: give it a buffer, get
+//! back [`Match`]es with byte offsets into that buffer.
+
+pub mod checksum;
+pub mod decode;
+pub mod fake;
+pub mod placeholder;
+
+use crate::rules::{Confidence, Rule, Validator};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::bytes::Regex;
+
+/// How far before a keyword a match may start, and after it end.
+const LOOKBEHIND: usize = 256;
+const LOOKAHEAD: usize = 1024;
+/// How far around a secret we look for the organisation's URL.
+const ORG_CONTEXT: usize = 2048;
+
+/// Parse a bracket-expression body such as `a-z2-7` into a byte-class table.
+pub fn byte_class(spec: &str) -> Result<[bool; 256], String> {
+    let b = spec.as_bytes();
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < b.len() {
+        if i + 2 < b.len() && b[i + 1] == b'-' {
+            if b[i] > b[i + 2] {
+                return Err(format!("bad range in byte class '{spec}'"));
+            }
+            for c in b[i]..=b[i + 2] {
+                table[c as usize] = true;
+            }
+            i += 3;
+        } else {
+            table[b[i] as usize] = true;
+            i += 1;
+        }
+    }
+    if table.iter().all(|&x| !x) {
+        return Err(format!("empty byte class '{spec}'"));
+    }
+    Ok(table)
+}
+
+struct CompiledRule {
+    rule: Rule,
+    regex: Regex,
+    secret_group: Option<usize>,
+}
+
+struct RunScanner {
+    class: [bool; 256],
+    length: usize,
+    rules: Vec<usize>,
+}
+
+/// One secret found in a buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    /// Index of the rule the finding is reported under.
+    pub rule: usize,
+    /// Index of the rule that located it (differs when a decoder found a token inside).
+    pub origin: usize,
+    /// Byte span in the buffer (for decoded secrets: the encoded text).
+    pub start: usize,
+    pub end: usize,
+    /// The secret itself (decoded). Never print this without `--show-secrets`.
+    pub secret: String,
+    /// `base64`, `url` or `None` when the secret stands in the text as is.
+    pub encoding: Option<&'static str>,
+    /// Organisation named near the secret, if any.
+    pub organization: Option<String>,
+}
+
+/// All rules, compiled once and shared by every thread.
+pub struct Matcher {
+    rules: Vec<CompiledRule>,
+    keywords: Option<AhoCorasick>,
+    keyword_rules: Vec<Vec<usize>>,
+    runs: Vec<RunScanner>,
+    org: Regex,
+}
+
+impl Matcher {
+    /// Compile a rule set. Rules were checked when loaded, so errors here are bugs in a check.
+    pub fn new(rules: Vec<Rule>) -> Result<Matcher, String> {
+        let mut compiled = Vec::with_capacity(rules.len());
+        let mut literals: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut runs: Vec<RunScanner> = Vec::new();
+        for (idx, rule) in rules.into_iter().enumerate() {
+            let regex = Regex::new(&rule.pattern).map_err(|e| format!("rule {}: {e}", rule.id))?;
+            let secret_group = regex.capture_names().position(|n| n == Some("secret"));
+            for kw in &rule.keywords {
+                let lower = kw.to_ascii_lowercase();
+                match literals.iter().position(|l| *l == lower) {
+                    Some(p) => keyword_rules[p].push(idx),
+                    None => {
+                        literals.push(lower);
+                        keyword_rules.push(vec![idx]);
+                    }
+                }
+            }
+            if let Some(run) = &rule.run {
+                let class = byte_class(&run.chars)?;
+                match runs
+                    .iter_mut()
+                    .find(|r| r.class == class && r.length == run.length)
+                {
+                    Some(r) => r.rules.push(idx),
+                    None => runs.push(RunScanner {
+                        class,
+                        length: run.length,
+                        rules: vec![idx],
+                    }),
+                }
+            }
+            compiled.push(CompiledRule {
+                rule,
+                regex,
+                secret_group,
+            });
+        }
+        let keywords = if literals.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&literals)
+                    .map_err(|e| e.to_string())?,
+            )
+        };
+        let org = Regex::new(
+            r"(?i)(?:dev\.azure\.com/([A-Za-z0-9][A-Za-z0-9-]{0,48}[A-Za-z0-9]?)(?:[^A-Za-z0-9-]|$)|(?:^|[^A-Za-z0-9.-])([A-Za-z0-9][A-Za-z0-9-]{0,48}[A-Za-z0-9]?)(?:\.(?:pkgs|vsrm|feeds|vssps|vsblob))?\.visualstudio\.com)",
+        )
+        .expect("organisation pattern compiles");
+        Ok(Matcher {
+            rules: compiled,
+            keywords,
+            keyword_rules,
+            runs,
+            org,
+        })
+    }
+
+    pub fn rule(&self, idx: usize) -> &Rule {
+        &self.rules[idx].rule
+    }
+
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().map(|c| &c.rule)
+    }
+
+    /// Find every secret in `hay`, deduplicated, ordered by position.
+    pub fn scan(&self, hay: &[u8]) -> Vec<Match> {
+        let mut out = Vec::new();
+        self.scan_into(hay, true, &mut out);
+        dedupe(&mut out, |i| self.rules[i].rule.confidence);
+        for m in &mut out {
+            if m.organization.is_none() {
+                m.organization = self.organization_near(hay, m.start, m.end);
+            }
+        }
+        out
+    }
+
+    fn scan_into(&self, hay: &[u8], decode: bool, out: &mut Vec<Match>) {
+        if let Some(ac) = &self.keywords {
+            for hit in ac.find_overlapping_iter(hay) {
+                for &ri in &self.keyword_rules[hit.pattern().as_usize()] {
+                    let cr = &self.rules[ri];
+                    if cr.rule.decoder.is_some() && !decode {
+                        continue;
+                    }
+                    let ws = hit.start().saturating_sub(LOOKBEHIND);
+                    let we = (hit.end() + LOOKAHEAD).min(hay.len());
+                    for caps in cr.regex.captures_iter(&hay[ws..we]) {
+                        let whole = caps.get(0).expect("group 0");
+                        if ws + whole.start() > hit.start() {
+                            break;
+                        }
+                        if ws + whole.end() < hit.end() {
+                            continue;
+                        }
+                        let sec = cr.secret_group.and_then(|g| caps.get(g)).unwrap_or(whole);
+                        self.candidate(ri, hay, ws + sec.start(), ws + sec.end(), out);
+                    }
+                }
+            }
+        }
+        for run in &self.runs {
+            for_each_run(hay, &run.class, run.length, |s, e| {
+                for &ri in &run.rules {
+                    if self.rules[ri].regex.is_match(&hay[s..e]) {
+                        self.candidate(ri, hay, s, e, out);
+                    }
+                }
+            });
+        }
+    }
+
+    fn candidate(&self, ri: usize, hay: &[u8], s: usize, e: usize, out: &mut Vec<Match>) {
+        let rule = &self.rules[ri].rule;
+        let raw = &hay[s..e];
+        if let Some(v) = rule.validator {
+            let Some(len) = validate(v, raw) else { return };
+            out.push(Match {
+                rule: ri,
+                origin: ri,
+                start: s,
+                end: s + len,
+                secret: String::from_utf8_lossy(&raw[..len]).into_owned(),
+                encoding: None,
+                organization: None,
+            });
+            return;
+        }
+        let Some(decoder) = rule.decoder else {
+            if placeholder::is_placeholder(&String::from_utf8_lossy(raw)) {
+                return;
+            }
+            out.push(Match {
+                rule: ri,
+                origin: ri,
+                start: s,
+                end: e,
+                secret: String::from_utf8_lossy(raw).into_owned(),
+                encoding: None,
+                organization: None,
+            });
+            return;
+        };
+        let Some(decoded) = decode::decode(decoder, raw) else {
+            return;
+        };
+        let mut inner = Vec::new();
+        self.scan_into(decoded.text.as_bytes(), false, &mut inner);
+        inner.retain(|m| self.rules[m.rule].rule.validator.is_some());
+        if !inner.is_empty() {
+            for m in inner {
+                let (start, end) = if decoded.identity {
+                    (s + m.start, s + m.end)
+                } else {
+                    (s, e)
+                };
+                out.push(Match {
+                    rule: m.rule,
+                    origin: ri,
+                    start,
+                    end,
+                    secret: m.secret,
+                    encoding: decoded.encoding,
+                    organization: None,
+                });
+            }
+            return;
+        }
+        if decoded.real_looking() {
+            out.push(Match {
+                rule: ri,
+                origin: ri,
+                start: s,
+                end: e,
+                secret: decoded.text,
+                encoding: decoded.encoding,
+                organization: None,
+            });
+        }
+    }
+
+    /// The organisation named closest to `start..end`, within [`ORG_CONTEXT`] bytes.
+    fn organization_near(&self, hay: &[u8], start: usize, end: usize) -> Option<String> {
+        let ws = start.saturating_sub(ORG_CONTEXT);
+        let we = (end + ORG_CONTEXT).min(hay.len());
+        let mut best: Option<(usize, String)> = None;
+        for caps in self.org.captures_iter(&hay[ws..we]) {
+            let Some(g) = caps.get(1).or_else(|| caps.get(2)) else {
+                continue;
+            };
+            let name = String::from_utf8_lossy(g.as_bytes()).into_owned();
+            if name.eq_ignore_ascii_case("app") || name.eq_ignore_ascii_case("www") {
+                continue;
+            }
+            let pos = ws + g.start();
+            let dist = if pos >= end {
+                pos - end
+            } else {
+                start.saturating_sub(pos)
+            };
+            if best.as_ref().is_none_or(|(d, _)| dist < *d) {
+                best = Some((dist, name));
+            }
+        }
+        best.map(|(_, n)| n)
+    }
+}
+
+fn validate(v: Validator, raw: &[u8]) -> Option<usize> {
+    match v {
+        Validator::Crc32AdoLegacy => checksum::legacy_pat_kind(raw).map(|_| raw.len()),
+        Validator::Marvin32Cask => {
+            if raw.len() >= 88 && checksum::cask_key_valid(&raw[..88]) {
+                Some(88)
+            } else if raw.len() >= 84 && checksum::cask_key_valid(&raw[..84]) {
+                Some(84)
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// Keep one match per (position, secret): the most confident rule's.
+fn dedupe(out: &mut Vec<Match>, confidence: impl Fn(usize) -> Confidence) {
+    out.sort_by(|a, b| {
+        (
+            a.start,
+            &a.secret,
+            std::cmp::Reverse(confidence(a.rule)),
+            a.rule,
+        )
+            .cmp(&(
+                b.start,
+                &b.secret,
+                std::cmp::Reverse(confidence(b.rule)),
+                b.rule,
+            ))
+    });
+    out.dedup_by(|later, kept| later.start == kept.start && later.secret == kept.secret);
+}
+
+/// Call `f(start, end)` for each maximal run of `class` bytes that is exactly `length` long,
+/// or that becomes so once a leading escape sequence (`\n`, `\u0027`, `%3d`, …) is cut off.
+///
+/// Samples one byte in every `length`: any run that long contains a sampled byte, so most
+/// text is skipped without being looked at.
+pub fn for_each_run(
+    hay: &[u8],
+    class: &[bool; 256],
+    length: usize,
+    mut f: impl FnMut(usize, usize),
+) {
+    let n = hay.len();
+    if length == 0 || n < length {
+        return;
+    }
+    let mut i = length - 1;
+    while i < n {
+        if !class[hay[i] as usize] {
+            i += length;
+            continue;
+        }
+        let mut a = i;
+        while a > 0 && class[hay[a - 1] as usize] {
+            a -= 1;
+        }
+        let mut b = i + 1;
+        while b < n && class[hay[b] as usize] {
+            b += 1;
+        }
+        if b - a == length {
+            f(a, b);
+        } else if b - a > length
+            && escape_end(hay, a, class).is_some_and(|a2| b - a2 == length)
+        {
+            f(b - length, b);
+        }
+        i = b + length;
+    }
+}
+
+/// If the run starting at `a` begins inside an escape sequence, where the escape ends.
+fn escape_end(hay: &[u8], a: usize, class: &[bool; 256]) -> Option<usize> {
+    let lo = a.saturating_sub(5);
+    let at = (lo..a).rev().find(|&j| hay[j] == b'\\' || hay[j] == b'%')?;
+    let len = match (hay[at], hay.get(at + 1).copied()?) {
+        (b'%', _) => 3,
+        (b'\\', b'u') => 6,
+        (b'\\', b'x') => 4,
+        (b'\\', c) if class[c as usize] => 2,
+        _ => return None,
+    };
+    let end = at + len;
+    (end > a).then_some(end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runs(hay: &str, len: usize) -> Vec<(usize, usize)> {
+        let class = byte_class("a-z2-7").unwrap();
+        let mut v = Vec::new();
+        for_each_run(hay.as_bytes(), &class, len, |a, b| v.push((a, b)));
+        v
+    }
+
+    #[test]
+    fn runs_exact_length_only() {
+        assert_eq!(runs("xx abcd yy", 4), vec![(3, 7)]);
+        assert_eq!(runs("abcd", 4), vec![(0, 4)]);
+        assert_eq!(runs("abcde", 4), vec![]);
+        assert_eq!(runs("abc", 4), vec![]);
+        assert_eq!(runs("ab-abcd-abcdef-abcd", 4), vec![(3, 7), (15, 19)]);
+    }
+
+    #[test]
+    fn runs_after_escapes() {
+        assert_eq!(runs(r"x\nabcd", 4), vec![(3, 7)]);
+        assert_eq!(runs(r"x\u0027abcd", 4), vec![(7, 11)]);
+        assert_eq!(runs("x%3dabcd", 4), vec![(4, 8)]);
+        assert_eq!(runs("xqabcd", 4), vec![]);
+    }
+
+    #[test]
+    fn runs_every_offset() {
+        // Slide a run through all alignments relative to the sampling stride.
+        for pad in 0..12 {
+            let s = format!("{}{}{}", "A".repeat(pad), "abcdefg", "A".repeat(3));
+            assert_eq!(runs(&s, 7), vec![(pad, pad + 7)], "pad {pad}");
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! What a scan reports: a [`Finding`] per secret and place, with provenance, and the
+//! [`Summary`] of the run. Pure data: sources fill it in, reporters print it.
+
+use crate::rules::{Confidence, Severity};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// A secret value. Its `Debug` and `Display` never show it: use [`Secret::expose`] on purpose.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: String) -> Self {
+        Secret(s)
+    }
+
+    /// The raw secret. Call only where the user asked for it (`--show-secrets`) or to verify it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// First four characters and an ellipsis.
+    pub fn redacted(&self) -> String {
+        let head: String = self.0.chars().take(4).collect();
+        format!("{head}…")
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secret({})", self.redacted())
+    }
+}
+
+/// SHA-256 (hex) of the rule id and the secret: names a secret without revealing it.
+pub fn fingerprint(rule_id: &str, secret: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(rule_id.as_bytes());
+    h.update(b":");
+    h.update(secret.as_bytes());
+    hex(&h.finalize())
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// The commit that introduced a secret, for findings from git history.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CommitInfo {
+    pub id: String,
+    pub author_name: String,
+    pub author_email: String,
+    /// RFC 3339.
+    pub date: String,
+    pub summary: String,
+}
+
+/// Outcome of a live check (`--verify`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, Default)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Verification {
+    #[default]
+    NotChecked,
+    Valid {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        identity: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        organization: Option<String>,
+    },
+    Invalid,
+    Unknown {
+        reason: String,
+    },
+}
+
+/// One secret at one place.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule_id: String,
+    pub rule_name: String,
+    pub provider: String,
+    /// Path relative to the scanned root (or as given), `/`-separated.
+    pub path: String,
+    /// 1-based line and column (columns count Unicode scalar values) of the secret's start.
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    /// 1-based column just past the secret.
+    pub end_column: usize,
+    pub secret: Secret,
+    pub fingerprint: String,
+    /// SHA-256 (hex, first 16) of the whitespace-trimmed line, for SARIF's line hash.
+    pub line_hash: String,
+    pub confidence: Confidence,
+    pub severity: Severity,
+    pub organization: Option<String>,
+    /// `base64`, `url`, `utf-16le`, … when the secret was not in the text as is.
+    pub encoding: Option<String>,
+    pub commit: Option<CommitInfo>,
+    pub verification: Verification,
+}
+
+impl Finding {
+    /// Order used for every output: path, position, rule.
+    pub fn sort_key(&self) -> impl Ord + '_ {
+        (
+            &self.path,
+            self.line,
+            self.column,
+            &self.rule_id,
+            self.commit.as_ref().map(|c| &c.id),
+        )
+    }
+}
+
+/// Counters of one run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    pub skipped_large: u64,
+    pub skipped_binary: u64,
+    pub skipped_other: u64,
+    pub unreadable: u64,
+    pub findings: u64,
+    pub suppressed: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commits: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blobs: Option<u64>,
+    pub elapsed_ms: u64,
+}

@@ -1,0 +1,13 @@
+//! patrol: a leaked-secret scanner for Azure DevOps PATs and HTTP Basic credentials.
+//!
+//! Data flows one way: `source` → `scan`/`detect` → `report`. See ../DESIGN notes in README.md.
+
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod detect;
+pub mod finding;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod source;

@@ -1,0 +1,32 @@
+//! The `patrol` binary: parse the command line, run, map the outcome to an exit code.
+
+use clap::Parser;
+use patrol::cli::{Cli, Command};
+use patrol::cmd;
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                cmd::EXIT_ERROR
+            } else {
+                cmd::EXIT_CLEAN
+            };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Scan(args) => cmd::scan(args),
+        Command::Rules(c) => cmd::rules_cmd(c),
+        Command::FakeToken(a) => cmd::fake_token(a),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(cmd::EXIT_ERROR);
+        }
+    }
+}

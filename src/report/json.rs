@@ -1,0 +1,76 @@
+//! JSON (`{"findings": [...], "summary": {...}}`) and JSON Lines (one finding per line).
+
+use super::{Report, advice::advice, shown_secret};
+use crate::finding::{CommitInfo, Finding, Verification};
+use serde::Serialize;
+
+/// A finding as JSON shows it; the field set is documented in README.md.
+#[derive(Serialize)]
+pub struct JsonFinding<'a> {
+    pub rule_id: &'a str,
+    pub rule_name: &'a str,
+    pub path: &'a str,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub secret: String,
+    pub fingerprint: &'a str,
+    pub confidence: &'static str,
+    pub severity: &'static str,
+    pub organization: Option<&'a str>,
+    pub encoding: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<&'a CommitInfo>,
+    pub verification: &'a Verification,
+    pub revoke: String,
+}
+
+pub fn json_finding(f: &Finding, show_secrets: bool) -> JsonFinding<'_> {
+    JsonFinding {
+        rule_id: &f.rule_id,
+        rule_name: &f.rule_name,
+        path: &f.path,
+        line: f.line,
+        column: f.column,
+        end_line: f.end_line,
+        end_column: f.end_column,
+        secret: shown_secret(f, show_secrets),
+        fingerprint: &f.fingerprint,
+        confidence: f.confidence.as_str(),
+        severity: f.severity.as_str(),
+        organization: f.organization.as_deref(),
+        encoding: f.encoding.as_deref(),
+        commit: f.commit.as_ref(),
+        verification: &f.verification,
+        revoke: advice(&f.provider, f.organization.as_deref()).hint,
+    }
+}
+
+pub fn render(r: &Report) -> String {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        findings: Vec<JsonFinding<'a>>,
+        summary: &'a crate::finding::Summary,
+    }
+    let doc = Doc {
+        findings: r
+            .findings
+            .iter()
+            .map(|f| json_finding(f, r.show_secrets))
+            .collect(),
+        summary: r.summary,
+    };
+    let mut s = serde_json::to_string_pretty(&doc).expect("serialisable");
+    s.push('\n');
+    s
+}
+
+pub fn render_lines(r: &Report) -> String {
+    let mut s = String::new();
+    for f in r.findings {
+        s.push_str(&serde_json::to_string(&json_finding(f, r.show_secrets)).expect("serialisable"));
+        s.push('\n');
+    }
+    s
+}

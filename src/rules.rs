@@ -1,0 +1,264 @@
+//! Rule definitions: the data that says what a secret looks like.
+//!
+//! Rules are TOML (see `rules/*.toml`, embedded at build time, and `--rules FILE|DIR`). This
+//! module parses and checks them; it does not match anything (that is `detect`).
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Rule files compiled into the binary.
+pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
+    (
+        "rules/azure-devops.toml",
+        include_str!("../rules/azure-devops.toml"),
+    ),
+    (
+        "rules/azure-keys.toml",
+        include_str!("../rules/azure-keys.toml"),
+    ),
+    (
+        "rules/http-basic.toml",
+        include_str!("../rules/http-basic.toml"),
+    ),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl std::str::FromStr for Confidence {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "low" => Ok(Confidence::Low),
+            "medium" => Ok(Confidence::Medium),
+            "high" => Ok(Confidence::High),
+            _ => Err(format!("unknown confidence '{s}' (low, medium, high)")),
+        }
+    }
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+/// Checksum or shape check applied to the `secret` capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Validator {
+    /// 52-character legacy Azure DevOps PAT with embedded CRC-32 (DESIGN.md §1a).
+    Crc32AdoLegacy,
+    /// Microsoft common annotated security key with Marvin32 checksum (DESIGN.md §1b).
+    Marvin32Cask,
+}
+
+/// How the `secret` capture is turned into the text that is checked for embedded tokens and,
+/// failing that, judged as a credential of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Decoder {
+    /// base64 of `user:password` (HTTP Basic, npm `_auth`).
+    Base64Credentials,
+    /// base64 of a password (npm `_password`).
+    Base64,
+    /// A percent-encoded URL password.
+    UrlUserinfo,
+    /// The capture as it stands (NuGet `ClearTextPassword`).
+    Plain,
+}
+
+/// Keywordless candidate search: maximal runs of one byte class of an exact length.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunPrefilter {
+    /// Byte class in bracket-expression syntax without the brackets, e.g. `a-z2-7`.
+    pub chars: String,
+    pub length: usize,
+}
+
+/// One rule, as written in a rule file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// Who issues the secret (`azure-devops`, `azure`, `generic`); used for tags and advice.
+    #[serde(default = "default_provider")]
+    pub provider: String,
+    /// Regular expression (bytes, Rust `regex` syntax); the `secret` group (or the whole
+    /// match) is the secret.
+    pub pattern: String,
+    /// Literals (case-insensitive), one of which every match contains.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// For keywordless rules: where candidates can be.
+    #[serde(default)]
+    pub run: Option<RunPrefilter>,
+    #[serde(default)]
+    pub validator: Option<Validator>,
+    #[serde(default)]
+    pub decoder: Option<Decoder>,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    /// Text in which the rule must find something.
+    #[serde(default)]
+    pub examples: Vec<String>,
+    /// Text in which the rule must find nothing.
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}
+
+fn default_provider() -> String {
+    "generic".to_string()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default)]
+    rules: Vec<Rule>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("cannot read rule file {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid rule file {path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("rule '{id}' in {path}: {message}")]
+    Invalid {
+        path: String,
+        id: String,
+        message: String,
+    },
+}
+
+/// Parse one rule file's text; `origin` names it in errors.
+pub fn parse_rules(origin: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
+    let file: RuleFile = toml::from_str(text).map_err(|e| RuleError::Parse {
+        path: origin.to_string(),
+        message: e.to_string(),
+    })?;
+    for rule in &file.rules {
+        check_rule(origin, rule)?;
+    }
+    Ok(file.rules)
+}
+
+fn check_rule(origin: &str, rule: &Rule) -> Result<(), RuleError> {
+    let invalid = |message: String| RuleError::Invalid {
+        path: origin.to_string(),
+        id: rule.id.clone(),
+        message,
+    };
+    if rule.id.is_empty()
+        || !rule
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(invalid(
+            "id must be lowercase letters, digits and '-'".into(),
+        ));
+    }
+    if rule.keywords.is_empty() && rule.run.is_none() {
+        return Err(invalid(
+            "needs `keywords` or `run`: every rule must have a prefilter".into(),
+        ));
+    }
+    if rule.keywords.iter().any(|k| k.len() < 3) {
+        return Err(invalid("keywords must be at least 3 bytes long".into()));
+    }
+    if let Err(e) = regex::bytes::Regex::new(&rule.pattern) {
+        return Err(invalid(format!("bad pattern: {e}")));
+    }
+    if let Some(run) = &rule.run {
+        crate::detect::byte_class(&run.chars).map_err(invalid)?;
+        if run.length == 0 {
+            return Err(invalid("run.length must be positive".into()));
+        }
+    }
+    Ok(())
+}
+
+/// The built-in rules.
+pub fn builtin_rules() -> Vec<Rule> {
+    BUILTIN_RULE_FILES
+        .iter()
+        .flat_map(|(name, text)| parse_rules(name, text).expect("built-in rules are valid"))
+        .collect()
+}
+
+/// Load rules from a file, or from every `*.toml` file in a directory (sorted by name).
+pub fn load_rules_path(path: &Path) -> Result<Vec<Rule>, RuleError> {
+    let io = |source| RuleError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut files = Vec::new();
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).map_err(io)? {
+            let p = entry.map_err(io)?.path();
+            if p.extension().is_some_and(|e| e == "toml") {
+                files.push(p);
+            }
+        }
+        files.sort();
+    } else {
+        files.push(path.to_path_buf());
+    }
+    let mut rules = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).map_err(|source| RuleError::Io {
+            path: f.display().to_string(),
+            source,
+        })?;
+        rules.extend(parse_rules(&f.display().to_string(), &text)?);
+    }
+    Ok(rules)
+}
+
+/// Merge extra rules into a set: a rule with an existing id replaces it.
+pub fn merge_rules(base: &mut Vec<Rule>, extra: Vec<Rule>) {
+    for rule in extra {
+        if let Some(slot) = base.iter_mut().find(|r| r.id == rule.id) {
+            *slot = rule;
+        } else {
+            base.push(rule);
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! Filesystem source: a parallel walk (the `ignore` crate, as in ripgrep) that reads each
+//! regular file once and scans it on the walking thread.
+
+use crate::detect::Matcher;
+use crate::finding::{Finding, Summary};
+use crate::scan::{ScanOptions, scan_blob};
+use ignore::overrides::OverrideBuilder;
+use ignore::{WalkBuilder, WalkState};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// How to walk.
+#[derive(Debug, Clone)]
+pub struct WalkOptions {
+    pub no_ignore: bool,
+    pub follow_symlinks: bool,
+    pub max_file_size: u64,
+    pub threads: usize,
+    /// Globs (gitignore syntax) of paths not to scan.
+    pub exclude: Vec<String>,
+}
+
+#[derive(Default)]
+struct Counters {
+    files: AtomicU64,
+    bytes: AtomicU64,
+    large: AtomicU64,
+    binary: AtomicU64,
+    other: AtomicU64,
+    unreadable: AtomicU64,
+    suppressed: AtomicU64,
+}
+
+/// A problem with the scan's own arguments, as opposed to one file among many.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot scan {path}: {source}")]
+    Root {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("bad exclude pattern '{pattern}': {message}")]
+    Exclude { pattern: String, message: String },
+}
+
+/// Scan files and directory trees; `warn` receives one line per skipped or unreadable file.
+pub fn scan_paths(
+    roots: &[PathBuf],
+    matcher: &Matcher,
+    opts: &ScanOptions,
+    walk: &WalkOptions,
+    warn: &(dyn Fn(String) + Sync),
+) -> Result<(Vec<Finding>, Summary), SourceError> {
+    for root in roots {
+        std::fs::metadata(root).map_err(|source| SourceError::Root {
+            path: root.display().to_string(),
+            source,
+        })?;
+    }
+    let findings = Mutex::new(Vec::new());
+    let counters = Counters::default();
+    // With one directory root, paths are shown relative to it (as repository-relative paths).
+    let base: Option<&Path> = match roots {
+        [only] if only.is_dir() => Some(only.as_path()),
+        _ => None,
+    };
+    for root in roots {
+        let mut builder = WalkBuilder::new(root);
+        builder
+            .hidden(false)
+            .ignore(!walk.no_ignore)
+            .git_ignore(!walk.no_ignore)
+            .git_global(!walk.no_ignore)
+            .git_exclude(!walk.no_ignore)
+            .parents(!walk.no_ignore)
+            .require_git(false)
+            .follow_links(walk.follow_symlinks)
+            .threads(walk.threads)
+            .filter_entry(|e| e.file_name() != ".git");
+        if !walk.exclude.is_empty() {
+            let dir = if root.is_dir() {
+                root.as_path()
+            } else {
+                Path::new(".")
+            };
+            let mut ob = OverrideBuilder::new(dir);
+            for g in &walk.exclude {
+                ob.add(&format!("!{g}")).map_err(|e| SourceError::Exclude {
+                    pattern: g.clone(),
+                    message: e.to_string(),
+                })?;
+            }
+            builder.overrides(ob.build().map_err(|e| SourceError::Exclude {
+                pattern: walk.exclude.join(", "),
+                message: e.to_string(),
+            })?);
+        }
+        builder.build_parallel().run(|| {
+            let mut buf = Vec::new();
+            let findings = &findings;
+            let counters = &counters;
+            Box::new(move |entry| {
+                match entry {
+                    Ok(entry) => {
+                        match entry.file_type() {
+                            Some(t) if t.is_file() => {}
+                            Some(t) if t.is_dir() || t.is_symlink() => return WalkState::Continue,
+                            // FIFOs, sockets, devices: never opened.
+                            _ => {
+                                counters.other.fetch_add(1, Ordering::Relaxed);
+                                return WalkState::Continue;
+                            }
+                        }
+                        let display = display_path(entry.path(), base);
+                        scan_file(
+                            entry.path(),
+                            &display,
+                            &mut buf,
+                            matcher,
+                            opts,
+                            walk,
+                            counters,
+                            findings,
+                            warn,
+                        );
+                    }
+                    Err(err) => {
+                        counters.unreadable.fetch_add(1, Ordering::Relaxed);
+                        warn(format!("{err}"));
+                    }
+                }
+                WalkState::Continue
+            })
+        });
+    }
+    let mut findings = findings
+        .into_inner()
+        .expect("no panics while holding the lock");
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let summary = Summary {
+        files_scanned: load(&counters.files),
+        bytes_scanned: load(&counters.bytes),
+        skipped_large: load(&counters.large),
+        skipped_binary: load(&counters.binary),
+        skipped_other: load(&counters.other),
+        unreadable: load(&counters.unreadable),
+        findings: findings.len() as u64,
+        suppressed: load(&counters.suppressed),
+        ..Summary::default()
+    };
+    Ok((findings, summary))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scan_file(
+    path: &Path,
+    display: &str,
+    buf: &mut Vec<u8>,
+    matcher: &Matcher,
+    opts: &ScanOptions,
+    walk: &WalkOptions,
+    counters: &Counters,
+    findings: &Mutex<Vec<Finding>>,
+    warn: &(dyn Fn(String) + Sync),
+) {
+    let unreadable = |e: std::io::Error| {
+        counters.unreadable.fetch_add(1, Ordering::Relaxed);
+        warn(format!("cannot read {display}: {e}"));
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return unreadable(e),
+    };
+    let len = match file.metadata() {
+        Ok(m) => m.len(),
+        Err(e) => return unreadable(e),
+    };
+    if len > walk.max_file_size {
+        counters.large.fetch_add(1, Ordering::Relaxed);
+        warn(format!(
+            "skipped {display}: {} is over --max-file-size {}",
+            human_bytes(len),
+            human_bytes(walk.max_file_size)
+        ));
+        return;
+    }
+    buf.clear();
+    // Read at most one byte past the limit: a file that grew while we looked is still bounded.
+    if let Err(e) = file.take(walk.max_file_size + 1).read_to_end(buf) {
+        return unreadable(e);
+    }
+    if buf.len() as u64 > walk.max_file_size {
+        counters.large.fetch_add(1, Ordering::Relaxed);
+        warn(format!(
+            "skipped {display}: grew past --max-file-size while read"
+        ));
+        return;
+    }
+    counters.files.fetch_add(1, Ordering::Relaxed);
+    counters
+        .bytes
+        .fetch_add(buf.len() as u64, Ordering::Relaxed);
+    let result = scan_blob(matcher, buf, display, opts);
+    if result.binary_skipped {
+        counters.binary.fetch_add(1, Ordering::Relaxed);
+    }
+    counters
+        .suppressed
+        .fetch_add(result.suppressed, Ordering::Relaxed);
+    if !result.findings.is_empty() {
+        findings
+            .lock()
+            .expect("no panics while holding the lock")
+            .extend(result.findings);
+    }
+}
+
+/// The path as findings show it: relative to the single root directory, `/`-separated.
+fn display_path(path: &Path, base: Option<&Path>) -> String {
+    let rel = base.and_then(|b| path.strip_prefix(b).ok()).unwrap_or(path);
+    let s = rel.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}
+
+/// `1.5 MiB`-style sizes for messages.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// Read all of stdin and scan it as one blob named `<stdin>`.
+pub fn scan_stdin(
+    matcher: &Matcher,
+    opts: &ScanOptions,
+    max: u64,
+) -> std::io::Result<(Vec<Finding>, Summary)> {
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(max + 1)
+        .read_to_end(&mut buf)?;
+    let mut summary = Summary::default();
+    if buf.len() as u64 > max {
+        summary.skipped_large = 1;
+        return Ok((Vec::new(), summary));
+    }
+    summary.files_scanned = 1;
+    summary.bytes_scanned = buf.len() as u64;
+    let result = scan_blob(matcher, &buf, "<stdin>", opts);
+    summary.skipped_binary = u64::from(result.binary_skipped);
+    summary.suppressed = result.suppressed;
+    summary.findings = result.findings.len() as u64;
+    Ok((result.findings, summary))
+}
