@@ -161,7 +161,8 @@ impl Matcher {
         self.scan_into(hay, true, &mut out);
         dedupe(&mut out, |i| self.rules[i].rule.confidence);
         for m in &mut out {
-            if m.organization.is_none() {
+            // Only Azure DevOps secrets belong to an organisation.
+            if m.organization.is_none() && self.rules[m.rule].rule.provider == "azure-devops" {
                 m.organization = self.organization_near(hay, m.start, m.end);
             }
         }
