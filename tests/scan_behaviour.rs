@@ -2,8 +2,8 @@
 //! ignore files, limits, allow mechanisms, configuration.
 
 mod common;
-use common::*;
 use base64::Engine;
+use common::*;
 use std::io::Write;
 use std::process::Stdio;
 
@@ -16,7 +16,10 @@ fn write(dir: &std::path::Path, rel: &str, bytes: impl AsRef<[u8]>) {
 #[test]
 fn utf16_le_and_be_are_scanned() {
     let dir = tempfile::tempdir().unwrap();
-    let text = format!("Windows Registry Editor Version 5.00\r\n\r\n[HKEY_CURRENT_USER\\Software\\Ado]\r\n\"Pat\"=\"{}\"\r\n", pat(40));
+    let text = format!(
+        "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_CURRENT_USER\\Software\\Ado]\r\n\"Pat\"=\"{}\"\r\n",
+        pat(40)
+    );
     let mut le = vec![0xFF, 0xFE];
     le.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
     write(dir.path(), "settings.reg", &le);
@@ -30,11 +33,17 @@ fn utf16_le_and_be_are_scanned() {
     assert_eq!(f[0]["path"], "profile.ps1");
     assert_eq!(f[0]["encoding"], "utf-16be");
     assert_eq!(f[0]["secret"], id_key(41, "AZDO").as_str());
-    assert_eq!((f[0]["line"].as_u64(), f[0]["column"].as_u64()), (Some(1), Some(30)));
+    assert_eq!(
+        (f[0]["line"].as_u64(), f[0]["column"].as_u64()),
+        (Some(1), Some(30))
+    );
     assert_eq!(f[1]["path"], "settings.reg");
     assert_eq!(f[1]["encoding"], "utf-16le");
     assert_eq!(f[1]["secret"], pat(40).as_str());
-    assert_eq!((f[1]["line"].as_u64(), f[1]["column"].as_u64()), (Some(4), Some(8)));
+    assert_eq!(
+        (f[1]["line"].as_u64(), f[1]["column"].as_u64()),
+        (Some(4), Some(8))
+    );
     assert_eq!(doc["summary"]["skipped_binary"], 0);
 }
 
@@ -55,7 +64,10 @@ fn minified_line_and_json_escapes() {
     let f = doc["findings"].as_array().unwrap();
     assert_eq!(f.len(), 4, "{doc}");
     assert_eq!(f[0]["path"], "app.min.js");
-    assert_eq!(f[0]["column"].as_u64().unwrap() as usize, filler.len() + "window.cfg={pat:\"".len() + 1);
+    assert_eq!(
+        f[0]["column"].as_u64().unwrap() as usize,
+        filler.len() + "window.cfg={pat:\"".len() + 1
+    );
     let cols: Vec<(u64, &str)> = f[1..]
         .iter()
         .map(|x| (x["column"].as_u64().unwrap(), x["secret"].as_str().unwrap()))
@@ -75,7 +87,12 @@ fn exit_codes() {
     let missing = patrol(&["scan", "does-not-exist"], dir.path());
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("does-not-exist"));
-    assert_eq!(patrol(&["scan", "--no-such-flag"], dir.path()).status.code(), Some(2));
+    assert_eq!(
+        patrol(&["scan", "--no-such-flag"], dir.path())
+            .status
+            .code(),
+        Some(2)
+    );
     assert_eq!(patrol(&["--help"], dir.path()).status.code(), Some(0));
 }
 
@@ -93,12 +110,21 @@ fn stdin_is_scanned() {
         .stdin
         .take()
         .unwrap()
-        .write_all(format!("x\nAuthorization: Basic {}\n", B64.encode(format!("me:{}", pat(47)))).as_bytes())
+        .write_all(
+            format!(
+                "x\nAuthorization: Basic {}\n",
+                B64.encode(format!("me:{}", pat(47)))
+            )
+            .as_bytes(),
+        )
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(triples(&doc), vec![("<stdin>".into(), 2, "azure-devops-pat".into())]);
+    assert_eq!(
+        triples(&doc),
+        vec![("<stdin>".into(), 2, "azure-devops-pat".into())]
+    );
     assert_eq!(doc["findings"][0]["encoding"], "base64");
 }
 
@@ -109,7 +135,10 @@ fn gitignore_respected_unless_no_ignore() {
     write(dir.path(), "build/out.txt", format!("{}\n", pat(48)));
     write(dir.path(), ".hidden/cfg", format!("{}\n", pat(49)));
     let (doc, _) = patrol_json(&["scan", "."], dir.path());
-    assert_eq!(triples(&doc), vec![(".hidden/cfg".into(), 1, "azure-devops-pat".into())]);
+    assert_eq!(
+        triples(&doc),
+        vec![(".hidden/cfg".into(), 1, "azure-devops-pat".into())]
+    );
     let (doc, _) = patrol_json(&["scan", ".", "--no-ignore"], dir.path());
     assert_eq!(doc["findings"].as_array().unwrap().len(), 2);
 }
@@ -123,7 +152,10 @@ fn large_and_binary_files_are_skipped_and_counted() {
     let mut bin = vec![0u8, 1, 2, 3, 0, 0, 7];
     bin.extend(format!(" {} ", pat(51)).as_bytes());
     write(dir.path(), "blob.bin", &bin);
-    let out = patrol(&["scan", ".", "--max-file-size", "2K", "--format", "json"], dir.path());
+    let out = patrol(
+        &["scan", ".", "--max-file-size", "2K", "--format", "json"],
+        dir.path(),
+    );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(doc["summary"]["skipped_large"], 1);
@@ -137,7 +169,10 @@ fn large_and_binary_files_are_skipped_and_counted() {
             ("blob.bin".into(), 1, "azure-devops-pat".into())
         ]
     );
-    let human = patrol(&["scan", ".", "--max-file-size", "2K", "--quiet"], dir.path());
+    let human = patrol(
+        &["scan", ".", "--max-file-size", "2K", "--quiet"],
+        dir.path(),
+    );
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(text.contains("1 too large, 1 binary"), "{text}");
 }
@@ -155,8 +190,14 @@ fn symlinks_not_followed_unless_asked_and_loops_survive() {
     assert_eq!(out.status.code(), Some(0), "{doc}");
     let (doc, out) = patrol_json(&["scan", "tree", "--follow-symlinks"], dir.path());
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(triples(&doc), vec![("out/secret.txt".into(), 1, "azure-devops-pat".into())]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("loop"), "loop reported");
+    assert_eq!(
+        triples(&doc),
+        vec![("out/secret.txt".into(), 1, "azure-devops-pat".into())]
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("loop"),
+        "loop reported"
+    );
 }
 
 #[cfg(unix)]
@@ -165,7 +206,10 @@ fn fifo_is_never_opened() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "a.txt", format!("{}\n", pat(53)));
     let fifo = dir.path().join("pipe");
-    let ok = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    let ok = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
     assert!(ok.success());
     let (doc, out) = patrol_json(&["scan", "."], dir.path());
     assert_eq!(out.status.code(), Some(1));
@@ -184,7 +228,10 @@ fn inline_allow_markers() {
     );
     write(dir.path(), "x.py", &body);
     let (doc, _) = patrol_json(&["scan", "."], dir.path());
-    assert_eq!(triples(&doc), vec![("x.py".into(), 4, "azure-devops-pat".into())]);
+    assert_eq!(
+        triples(&doc),
+        vec![("x.py".into(), 4, "azure-devops-pat".into())]
+    );
     assert_eq!(doc["summary"]["suppressed"], 3);
 }
 
@@ -193,12 +240,23 @@ fn config_excludes_disables_and_rejects_unknown_keys() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "fixtures/a.txt", format!("{}\n", pat(58)));
     // A sample URL credential that this test expects to find.
-    let url = "https://ci:Zq8vN2mK@host.example/"; // patrol:allow
+    let url = "https://ci:Zq8vN2mK@build.contoso-ci.net/"; // patrol:allow
     write(dir.path(), "src/b.txt", format!("{url}\n{}\n", pat(59)));
-    write(dir.path(), ".patrol.toml", "exclude = [\"fixtures/**\"]\ndisable_rules = [\"url-credentials\"]\n");
+    write(
+        dir.path(),
+        ".patrol.toml",
+        "exclude = [\"fixtures/**\"]\ndisable_rules = [\"url-credentials\"]\n",
+    );
     let (doc, _) = patrol_json(&["scan", "."], dir.path());
-    assert_eq!(triples(&doc), vec![("src/b.txt".into(), 2, "azure-devops-pat".into())]);
-    write(dir.path(), ".patrol.toml", format!("allow_values = [\"{}\"]\n", pat(59)));
+    assert_eq!(
+        triples(&doc),
+        vec![("src/b.txt".into(), 2, "azure-devops-pat".into())]
+    );
+    write(
+        dir.path(),
+        ".patrol.toml",
+        format!("allow_values = [\"{}\"]\n", pat(59)),
+    );
     let (doc, _) = patrol_json(&["scan", "."], dir.path());
     assert_eq!(
         triples(&doc),
@@ -207,11 +265,18 @@ fn config_excludes_disables_and_rejects_unknown_keys() {
             ("src/b.txt".into(), 1, "url-credentials".into())
         ]
     );
-    write(dir.path(), ".patrol.toml", "exclude = []\nexlude = [\"x\"]\n");
+    write(
+        dir.path(),
+        ".patrol.toml",
+        "exclude = []\nexlude = [\"x\"]\n",
+    );
     let out = patrol(&["scan", "."], dir.path());
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(".patrol.toml") && err.contains("line 2") && err.contains("exlude"), "{err}");
+    assert!(
+        err.contains(".patrol.toml") && err.contains("line 2") && err.contains("exlude"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -221,7 +286,11 @@ fn same_secret_same_place_reported_once_and_threads_do_not_change_results() {
         write(
             dir.path(),
             &format!("d{}/f{i}.txt", i % 5),
-            format!("AZURE_DEVOPS_EXT_PAT={}\nurl=https://x:{}@dev.azure.com/org{i}\n", pat(60 + i), pat(60 + i)),
+            format!(
+                "AZURE_DEVOPS_EXT_PAT={}\nurl=https://x:{}@dev.azure.com/org{i}\n",
+                pat(60 + i),
+                pat(60 + i)
+            ),
         );
     }
     let (one, _) = patrol_json(&["scan", ".", "--threads", "1"], dir.path());
@@ -235,7 +304,17 @@ fn same_secret_same_place_reported_once_and_threads_do_not_change_results() {
 fn output_file_is_written_whole_and_private() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "a.txt", format!("{}\n", pat(61)));
-    let out = patrol(&["scan", "a.txt", "--format", "jsonl", "--output", "report.jsonl"], dir.path());
+    let out = patrol(
+        &[
+            "scan",
+            "a.txt",
+            "--format",
+            "jsonl",
+            "--output",
+            "report.jsonl",
+        ],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     let text = std::fs::read_to_string(dir.path().join("report.jsonl")).unwrap();
@@ -245,7 +324,10 @@ fn output_file_is_written_whole_and_private() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("report.jsonl")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join("report.jsonl"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }

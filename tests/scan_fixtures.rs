@@ -86,22 +86,30 @@ fn fixture_secrets_and_columns_point_at_tokens() {
     for f in doc["findings"].as_array().unwrap() {
         let secret = f["secret"].as_str().unwrap();
         let text = std::fs::read_to_string(dir.path().join(f["path"].as_str().unwrap())).unwrap();
-        let line = text.lines().nth(f["line"].as_u64().unwrap() as usize - 1).unwrap();
-        let at: String = line.chars().skip(f["column"].as_u64().unwrap() as usize - 1).collect();
+        let line = text
+            .lines()
+            .nth(f["line"].as_u64().unwrap() as usize - 1)
+            .unwrap();
+        let at: String = line
+            .chars()
+            .skip(f["column"].as_u64().unwrap() as usize - 1)
+            .collect();
         let end = f["end_column"].as_u64().unwrap() - f["column"].as_u64().unwrap();
         match f["encoding"].as_str() {
             None => {
                 assert!(at.starts_with(secret), "{f}");
                 assert_eq!(end as usize, secret.chars().count());
-                assert!(expected_secrets.values().any(|v| v == secret), "unexpected secret in {f}");
+                assert!(
+                    expected_secrets.values().any(|v| v == secret),
+                    "unexpected secret in {f}"
+                );
             }
             Some("base64") if f["rule_id"] != "http-basic-auth" => {
                 // Points at the base64 text whose decoding holds the token.
                 let encoded: String = at.chars().take(end as usize).collect();
                 let decoded = String::from_utf8(
-                    base64::Engine::decode(&B64, encoded.trim_end_matches('=')).unwrap_or_else(|_| {
-                        base64::Engine::decode(&B64, &encoded).unwrap()
-                    }),
+                    base64::Engine::decode(&B64, encoded.trim_end_matches('='))
+                        .unwrap_or_else(|_| base64::Engine::decode(&B64, &encoded).unwrap()),
                 )
                 .unwrap();
                 assert!(decoded.contains(secret), "{f}");
@@ -116,8 +124,15 @@ fn fingerprint_is_sha256_of_rule_and_secret_and_stable() {
     use sha2::{Digest, Sha256};
     let (_dir, doc) = scan_tree();
     for f in doc["findings"].as_array().unwrap() {
-        let input = format!("{}:{}", f["rule_id"].as_str().unwrap(), f["secret"].as_str().unwrap());
-        let want: String = Sha256::digest(input.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        let input = format!(
+            "{}:{}",
+            f["rule_id"].as_str().unwrap(),
+            f["secret"].as_str().unwrap()
+        );
+        let want: String = Sha256::digest(input.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         assert_eq!(f["fingerprint"].as_str().unwrap(), want);
     }
     // The same PAT in plain text and inside base64 has one fingerprint.
@@ -138,9 +153,16 @@ fn default_output_never_shows_a_secret() {
     let mut secrets: Vec<String> = (1..=22).map(pat).collect();
     secrets.extend((1..=22).map(app_pat));
     secrets.extend((1..=22).map(|n| id_key(n, "AZDO")));
-    secrets.extend([id_key(21, "AZAC"), id_key(22, "ACOG"), "Tr0ub4dor&3x".to_string()]);
+    secrets.extend([
+        id_key(21, "AZAC"),
+        id_key(22, "ACOG"),
+        "Tr0ub4dor&3x".to_string(),
+    ]);
     for format in ["human", "json", "jsonl"] {
-        let out = patrol(&["scan", ".", "--format", format, "--color", "always"], dir.path());
+        let out = patrol(
+            &["scan", ".", "--format", format, "--color", "always"],
+            dir.path(),
+        );
         assert_eq!(out.status.code(), Some(1));
         let all = format!(
             "{}{}",
@@ -149,9 +171,15 @@ fn default_output_never_shows_a_secret() {
         );
         for s in &secrets {
             assert!(!all.contains(s.as_str()), "{format} output leaks a secret");
-            assert!(!all.contains(&s[..12]), "{format} output shows more than 4 characters");
+            assert!(
+                !all.contains(&s[..12]),
+                "{format} output shows more than 4 characters"
+            );
         }
-        assert!(all.contains(&format!("{}…", &pat(1)[..4])), "{format}: redacted form shown");
+        assert!(
+            all.contains(&format!("{}…", &pat(1)[..4])),
+            "{format}: redacted form shown"
+        );
     }
     let shown = patrol(&["scan", ".", "--show-secrets"], dir.path());
     assert!(String::from_utf8_lossy(&shown.stdout).contains(&pat(1)));
@@ -160,18 +188,26 @@ fn default_output_never_shows_a_secret() {
 #[test]
 fn lookalikes_alone_are_clean() {
     let dir = tempfile::tempdir().unwrap();
-    let text = render_text(&std::fs::read_to_string(fixtures().join("tree/lookalikes.txt")).unwrap());
+    let text =
+        render_text(&std::fs::read_to_string(fixtures().join("tree/lookalikes.txt")).unwrap());
     std::fs::write(dir.path().join("lookalikes.txt"), text).unwrap();
     let (doc, out) = patrol_json(&["scan", "."], dir.path());
     assert_eq!(out.status.code(), Some(0), "{doc}");
     assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
     assert_eq!(doc["summary"]["files_scanned"], 1);
     // At low confidence the checksum-failing PAT next to a PAT variable shows up, and only then.
-    std::fs::write(dir.path().join(".env"), format!("AZURE_DEVOPS_PAT={}\n", marker_value("BROKEN", "8"))).unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("AZURE_DEVOPS_PAT={}\n", marker_value("BROKEN", "8")),
+    )
+    .unwrap();
     let (doc, _) = patrol_json(&["scan", "."], dir.path());
     assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
     let (doc, _) = patrol_json(&["scan", ".", "--min-confidence", "low"], dir.path());
-    assert_eq!(triples(&doc), vec![(".env".into(), 1, "azure-devops-pat-unchecked".into())]);
+    assert_eq!(
+        triples(&doc),
+        vec![(".env".into(), 1, "azure-devops-pat-unchecked".into())]
+    );
 }
 
 #[test]
@@ -202,11 +238,17 @@ negative_examples = ["demo_fedcba9876543210"]
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("demo-token: example 2 is not found"), "{err}");
-    assert!(err.contains("demo-token: negative example 1 is reported"), "{err}");
+    assert!(
+        err.contains("demo-token: negative example 1 is reported"),
+        "{err}"
+    );
     // The custom rule also works in a scan.
     std::fs::write(dir.path().join("a.txt"), "key demo_0123456789abcdef\n").unwrap();
     let (doc, _) = patrol_json(&["scan", "a.txt", "--rules", "demo.toml"], dir.path());
-    assert_eq!(triples(&doc), vec![("a.txt".into(), 1, "demo-token".into())]);
+    assert_eq!(
+        triples(&doc),
+        vec![("a.txt".into(), 1, "demo-token".into())]
+    );
 }
 
 #[test]
@@ -214,5 +256,8 @@ fn own_repository_scans_clean_through_its_allow_mechanisms() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let (doc, out) = patrol_json(&["scan", "."], root);
     assert_eq!(out.status.code(), Some(0), "{doc}");
-    assert!(doc["summary"]["suppressed"].as_u64().unwrap() > 0, "the allow list is what keeps it clean");
+    assert!(
+        doc["summary"]["suppressed"].as_u64().unwrap() > 0,
+        "the allow list is what keeps it clean"
+    );
 }

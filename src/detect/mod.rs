@@ -188,7 +188,10 @@ impl Matcher {
                             continue;
                         }
                         let sec = cr.secret_group.and_then(|g| caps.get(g)).unwrap_or(whole);
-                        self.candidate(ri, hay, ws + sec.start(), ws + sec.end(), out);
+                        let local = caps
+                            .name("host")
+                            .is_some_and(|h| placeholder::is_example_host(h.as_bytes()));
+                        self.candidate(ri, hay, ws + sec.start(), ws + sec.end(), local, out);
                     }
                 }
             }
@@ -197,14 +200,24 @@ impl Matcher {
             for_each_run(hay, &run.class, run.length, |s, e| {
                 for &ri in &run.rules {
                     if self.rules[ri].regex.is_match(&hay[s..e]) {
-                        self.candidate(ri, hay, s, e, out);
+                        self.candidate(ri, hay, s, e, false, out);
                     }
                 }
             });
         }
     }
 
-    fn candidate(&self, ri: usize, hay: &[u8], s: usize, e: usize, out: &mut Vec<Match>) {
+    /// Judge one candidate span of rule `ri`. `example_host`: the credential is for a loopback
+    /// or documentation host, so only tokens inside it count, not the credential itself.
+    fn candidate(
+        &self,
+        ri: usize,
+        hay: &[u8],
+        s: usize,
+        e: usize,
+        example_host: bool,
+        out: &mut Vec<Match>,
+    ) {
         let rule = &self.rules[ri].rule;
         let raw = &hay[s..e];
         if let Some(v) = rule.validator {
@@ -260,7 +273,7 @@ impl Matcher {
             }
             return;
         }
-        if decoded.real_looking() {
+        if !example_host && decoded.real_looking() {
             out.push(Match {
                 rule: ri,
                 origin: ri,
@@ -365,9 +378,7 @@ pub fn for_each_run(
         }
         if b - a == length {
             f(a, b);
-        } else if b - a > length
-            && escape_end(hay, a, class).is_some_and(|a2| b - a2 == length)
-        {
+        } else if b - a > length && escape_end(hay, a, class).is_some_and(|a2| b - a2 == length) {
             f(b - length, b);
         }
         i = b + length;
