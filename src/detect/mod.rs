@@ -19,6 +19,28 @@ const LOOKAHEAD: usize = 1024;
 /// How far around a secret we look for the organisation's URL.
 const ORG_CONTEXT: usize = 2048;
 
+/// The spellings of a keyword that text uses: as written, lower, UPPER and Title case.
+///
+/// Matching these exactly (rather than ASCII-case-insensitively) lets the literal search use
+/// its SIMD prefilter, which is several times faster on source code; mixed spellings such as
+/// `bAsIc` are not worth that cost.
+fn case_variants(keyword: &str) -> Vec<String> {
+    let lower = keyword.to_ascii_lowercase();
+    let mut title = lower.clone();
+    if let Some(first) = title.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    let mut v = vec![
+        keyword.to_string(),
+        lower,
+        keyword.to_ascii_uppercase(),
+        title,
+    ];
+    v.sort();
+    v.dedup();
+    v
+}
+
 /// Parse a bracket-expression body such as `a-z2-7` into a byte-class table.
 pub fn byte_class(spec: &str) -> Result<[bool; 256], String> {
     let b = spec.as_bytes();
@@ -93,12 +115,11 @@ impl Matcher {
         for (idx, rule) in rules.into_iter().enumerate() {
             let regex = Regex::new(&rule.pattern).map_err(|e| format!("rule {}: {e}", rule.id))?;
             let secret_group = regex.capture_names().position(|n| n == Some("secret"));
-            for kw in &rule.keywords {
-                let lower = kw.to_ascii_lowercase();
-                match literals.iter().position(|l| *l == lower) {
+            for variant in rule.keywords.iter().flat_map(|k| case_variants(k)) {
+                match literals.iter().position(|l| *l == variant) {
                     Some(p) => keyword_rules[p].push(idx),
                     None => {
-                        literals.push(lower);
+                        literals.push(variant);
                         keyword_rules.push(vec![idx]);
                     }
                 }
@@ -128,8 +149,7 @@ impl Matcher {
         } else {
             Some(
                 AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
+                    .match_kind(MatchKind::LeftmostFirst)
                     .build(&literals)
                     .map_err(|e| e.to_string())?,
             )
@@ -171,7 +191,7 @@ impl Matcher {
 
     fn scan_into(&self, hay: &[u8], decode: bool, out: &mut Vec<Match>) {
         if let Some(ac) = &self.keywords {
-            for hit in ac.find_overlapping_iter(hay) {
+            for hit in ac.find_iter(hay) {
                 for &ri in &self.keyword_rules[hit.pattern().as_usize()] {
                     let cr = &self.rules[ri];
                     if cr.rule.decoder.is_some() && !decode {
