@@ -4,7 +4,7 @@
 //! returns is scrubbed of it. Not for deciding what an answer means: see `classify`.
 
 use super::classify::{self, Answer, Outcome};
-use super::endpoint::{Endpoint, Endpoints};
+use super::endpoint::{self, Endpoint, Endpoints};
 use crate::finding::Verification;
 use base64::Engine;
 use std::sync::{Mutex, PoisonError};
@@ -87,10 +87,10 @@ impl Client {
         }
     }
 
-    /// Check `token` against the organisation's endpoint, or the profile endpoint without one.
-    /// `org` must have passed `endpoint::valid_org`.
+    /// Check `token` against the organisation's endpoint, or the profile endpoint without one
+    /// (or with a name that fails `endpoint::valid_org`, which never enters a URL).
     pub fn check(&self, token: &str, org: Option<&str>) -> Verification {
-        let endpoint = match org {
+        let endpoint = match org.filter(|o| endpoint::valid_org(o)) {
             Some(org) => Endpoint::ConnectionData { org },
             None => Endpoint::Profile,
         };
