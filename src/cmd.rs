@@ -1,8 +1,7 @@
 //! Subcommands: glue between the CLI, sources, the matcher and reporters.
 
-use crate::cli::{
-    ColorWhen, CommonArgs, FailOn, FakeTokenArgs, RuleSetArgs, RulesCommand, ScanArgs,
-};
+use crate::cli::FailOn;
+use crate::cli::{ColorWhen, CommonArgs, FakeTokenArgs, RuleSetArgs, RulesCommand, ScanArgs};
 use crate::config::Config;
 use crate::detect::{Matcher, checksum::LegacyKind, fake};
 use crate::finding::{Finding, Summary, Verification};
