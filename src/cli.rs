@@ -25,6 +25,15 @@ pub enum Command {
     Rules(RulesCommand),
     /// Print fake tokens with valid checksums, for tests and for trying a pipeline out.
     FakeToken(FakeTokenArgs),
+    /// Record current findings so that later scans report only new ones.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+    /// Install a git pre-commit hook that runs `patrol staged`.
+    InstallHook(InstallHookArgs),
+    /// Print shell completions (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) to stdout.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -33,6 +42,51 @@ pub enum RulesCommand {
     List(RuleSetArgs),
     /// Prove every rule against its own examples and negative examples.
     Check(RuleSetArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Scan (or read a JSON report) and write the baseline file.
+    Create(BaselineCreateArgs),
+    /// Scan and list baseline entries that no longer match any finding (exit 1 if any).
+    Check(BaselineCheckArgs),
+}
+
+/// `--output` names the baseline file (default `.patrol-baseline.json`).
+#[derive(Debug, Args)]
+pub struct BaselineCreateArgs {
+    /// Key entries by path too (default: rule and secret hash only, so moves and renames
+    /// stay suppressed).
+    #[arg(long)]
+    pub with_paths: bool,
+    /// Build the baseline from a JSON report (`--format json` of scan, git or staged)
+    /// instead of scanning.
+    #[arg(long, value_name = "REPORT")]
+    pub from: Option<PathBuf>,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+/// `--baseline` names the baseline file (default `.patrol-baseline.json`).
+#[derive(Debug, Args)]
+pub struct BaselineCheckArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallHookArgs {
+    /// Repository to install into (default: the one containing the current directory).
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub repo: PathBuf,
+    /// Replace an existing pre-commit hook.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +145,9 @@ pub struct CommonArgs {
     /// Print only the summary line (human format).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Suppress findings recorded in this baseline file (see `patrol baseline create`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
     /// Colours: auto (on a terminal), always, never.
     #[arg(long, default_value = "auto", value_name = "WHEN")]
     pub color: ColorWhen,

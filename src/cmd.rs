@@ -1,5 +1,6 @@
 //! Subcommands: glue between the CLI, sources, the matcher and reporters.
 
+use crate::baseline::Baseline;
 use crate::cli::FailOn;
 use crate::cli::{ColorWhen, CommonArgs, FakeTokenArgs, RuleSetArgs, RulesCommand, ScanArgs};
 use crate::config::Config;
@@ -90,9 +91,21 @@ pub fn init_threads(n: Option<usize>) -> usize {
 
 pub fn scan(args: ScanArgs) -> Result<i32> {
     let started = Instant::now();
-    let threads = init_threads(args.common.threads);
     // Before scanning, so that a refused PATROL_ADO_BASE_URL stops the run early.
     let verify_opts = VerifyOptions::from_args(&args.common)?;
+    let (findings, summary) = collect_files(&args)?;
+    finish(
+        &args.common,
+        findings,
+        summary,
+        started,
+        verify_opts.as_ref(),
+    )
+}
+
+/// Scan the paths of `patrol scan` (or stdin) and return every finding, before any baseline.
+pub fn collect_files(args: &ScanArgs) -> Result<(Vec<Finding>, Summary)> {
+    let threads = init_threads(args.common.threads);
     let first_dir = args
         .paths
         .iter()
@@ -102,28 +115,52 @@ pub fn scan(args: ScanArgs) -> Result<i32> {
     let mut prep = prepare(&args.common, &first_dir)?;
     prep.opts.scan_binary = args.scan_binary;
     let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
-    let (mut findings, mut summary) = if stdin {
+    if stdin {
         if args.paths.len() > 1 {
             bail!("`-` (stdin) cannot be combined with other paths");
         }
-        fsrc::scan_stdin(&prep.matcher, &prep.opts, args.common.max_file_size)
-            .context("cannot read stdin")?
-    } else {
-        let walk = WalkOptions {
-            no_ignore: args.no_ignore,
-            follow_symlinks: args.follow_symlinks,
-            max_file_size: args.common.max_file_size,
-            threads,
-            exclude: prep.config.exclude.clone(),
-        };
-        let warn_fn = |m: String| warn(m);
-        fsrc::scan_paths(&args.paths, &prep.matcher, &prep.opts, &walk, &warn_fn)?
+        return fsrc::scan_stdin(&prep.matcher, &prep.opts, args.common.max_file_size)
+            .context("cannot read stdin");
+    }
+    let walk = WalkOptions {
+        no_ignore: args.no_ignore,
+        follow_symlinks: args.follow_symlinks,
+        max_file_size: args.common.max_file_size,
+        threads,
+        exclude: prep.config.exclude.clone(),
     };
-    if let Some(v) = &verify_opts {
+    let warn_fn = |m: String| warn(m);
+    Ok(fsrc::scan_paths(
+        &args.paths,
+        &prep.matcher,
+        &prep.opts,
+        &walk,
+        &warn_fn,
+    )?)
+}
+
+/// The common end of every scanning command: drop baselined findings, verify what is left
+/// (when asked), then report.
+pub fn finish(
+    common: &CommonArgs,
+    mut findings: Vec<Finding>,
+    mut summary: Summary,
+    started: Instant,
+    verify_opts: Option<&VerifyOptions>,
+) -> Result<i32> {
+    if let Some(path) = &common.baseline {
+        let baseline = Baseline::load(path)?;
+        let before = findings.len();
+        findings.retain(|f| !baseline.covers(f));
+        let dropped = (before - findings.len()) as u64;
+        summary.suppressed += dropped;
+        summary.findings = findings.len() as u64;
+    }
+    if let Some(v) = verify_opts {
         verify::verify_findings(&mut findings, v, &warn);
     }
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
-    emit(&args.common, &findings, &summary)
+    emit(common, &findings, &summary)
 }
 
 /// Render and write the report; returns the exit code for the findings.

@@ -2,8 +2,10 @@
 //!
 //! Data flows one way: `source` → `scan`/`detect` → `report`. See ../DESIGN notes in README.md.
 
+pub mod baseline;
 pub mod cli;
 pub mod cmd;
+pub mod cmd_workflow;
 pub mod config;
 pub mod detect;
 pub mod finding;
