@@ -130,6 +130,10 @@ pub struct Rule {
     pub validator: Option<Validator>,
     #[serde(default)]
     pub decoder: Option<Decoder>,
+    /// With a decoder: report only tokens found inside, never the decoded value itself
+    /// (for rules that look at any base64 text, not at a credential field).
+    #[serde(default)]
+    pub tokens_only: bool,
     pub severity: Severity,
     pub confidence: Confidence,
     /// Text in which the rule must find something.

@@ -293,7 +293,7 @@ impl Matcher {
             }
             return;
         }
-        if !example_host && decoded.real_looking() {
+        if !example_host && !rule.tokens_only && decoded.real_looking() {
             out.push(Match {
                 rule: ri,
                 origin: ri,

@@ -32,6 +32,7 @@ pub fn marker_value(kind: &str, arg: &str) -> String {
         "IDPAT" => id_key(n(arg), "AZDO"),
         "B64PAT" => B64.encode(pat(n(arg))),
         "BASICPAT" => B64.encode(format!(":{}", pat(n(arg)))),
+        "BASICUSERPAT" => B64.encode(format!("build:{}", pat(n(arg)))),
         "BROKEN" => fake::broken(&pat(n(arg))),
         "BROKENID" => fake::broken(&id_key(n(arg), "AZDO")),
         "KEY" => {
