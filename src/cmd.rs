@@ -3,7 +3,7 @@
 use crate::cli::{ColorWhen, CommonArgs, FakeTokenArgs, RuleSetArgs, RulesCommand, ScanArgs};
 use crate::config::Config;
 use crate::detect::{Matcher, checksum::LegacyKind, fake};
-use crate::finding::{Finding, Summary};
+use crate::finding::{Finding, RepositoryInfo, Summary};
 use crate::report::{self, Report};
 use crate::rules::{self, Confidence, Rule};
 use crate::scan::ScanOptions;
@@ -116,11 +116,40 @@ pub fn scan(args: ScanArgs) -> Result<i32> {
         fsrc::scan_paths(&args.paths, &prep.matcher, &prep.opts, &walk, &warn_fn)?
     };
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
-    emit(&args.common, &findings, &summary)
+    let rules: Vec<Rule> = prep.matcher.rules().cloned().collect();
+    let ctx = EmitContext {
+        rules: &rules,
+        repository: None,
+    };
+    emit_with(&args.common, &findings, &summary, &ctx)
+}
+
+/// What reporters may use beyond findings and summary (SARIF's rule metadata and provenance).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct EmitContext<'a> {
+    /// The rules in effect (`Matcher::rules`).
+    pub rules: &'a [Rule],
+    /// Set when every finding comes from this one repository.
+    pub repository: Option<&'a RepositoryInfo>,
+}
+
+/// Render and write the report with the built-in rules' metadata; see [`emit_with`].
+pub fn emit(common: &CommonArgs, findings: &[Finding], summary: &Summary) -> Result<i32> {
+    let builtin = rules::builtin_rules();
+    let ctx = EmitContext {
+        rules: &builtin,
+        repository: None,
+    };
+    emit_with(common, findings, summary, &ctx)
 }
 
 /// Render and write the report; returns the exit code for the findings.
-pub fn emit(common: &CommonArgs, findings: &[Finding], summary: &Summary) -> Result<i32> {
+pub fn emit_with(
+    common: &CommonArgs,
+    findings: &[Finding],
+    summary: &Summary,
+    ctx: &EmitContext,
+) -> Result<i32> {
     let to_terminal = common.output.is_none() && std::io::stdout().is_terminal();
     let color = match common.color {
         ColorWhen::Always => true,
@@ -135,8 +164,15 @@ pub fn emit(common: &CommonArgs, findings: &[Finding], summary: &Summary) -> Res
             show_secrets: common.show_secrets,
             color,
             quiet: common.quiet,
+            rules: ctx.rules,
+            repository: ctx.repository,
         },
     );
+    if common.format == report::Format::Sarif
+        && let Some(msg) = report::sarif::truncated(findings.len())
+    {
+        warn(msg);
+    }
     match &common.output {
         Some(path) => write_atomically(path, text.as_bytes())?,
         None => {
