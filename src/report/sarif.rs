@@ -114,8 +114,8 @@ pub fn artifact_location(path: &str) -> ArtifactLocation {
         .build()
 }
 
-/// The repository URI as SARIF may show it: an absolute URI with any `user:password@` removed
-/// (a clone URL can hold a PAT), scp-style `git@host:path` as `ssh://`, a local path as
+/// The repository URI as SARIF may show it: an absolute URI with any `user:password@`, query
+/// and fragment removed (a clone URL can hold a PAT), scp-style `git@host:path` as `ssh://`, a local path as
 /// `file://`. `None` if it cannot be made into one.
 pub fn repository_uri(raw: &str) -> Option<String> {
     let raw = raw.trim();
@@ -142,7 +142,9 @@ pub fn repository_uri(raw: &str) -> Option<String> {
         if host.is_empty() && scheme != "file" {
             return None;
         }
-        return Some(format!("{scheme}://{host}{tail}"));
+        // A query or fragment can carry a token too (`?access_token=…`): drop them.
+        let path = tail.split(['?', '#']).next().unwrap_or_default();
+        return Some(format!("{scheme}://{host}{path}"));
     }
     // scp-like syntax: [user@]host:path (no scheme, colon before the first slash).
     let (authority, path) = raw.split_once(':')?;
@@ -331,13 +333,13 @@ fn result(f: &Finding, rule_index: usize, occurrence: usize, show_secrets: bool)
 
 fn version_control(repo: &RepositoryInfo) -> Option<VersionControlDetails> {
     let uri = repository_uri(&repo.uri)?;
-    let mut b = VersionControlDetails::builder()
+    let mut details = VersionControlDetails::builder()
         .repository_uri(uri)
         .mapped_to(ArtifactLocation::builder().uri_base_id(SRCROOT).build())
         .build();
-    b.revision_id = repo.revision.clone();
-    b.branch = repo.branch.clone();
-    Some(b)
+    details.revision_id = repo.revision.clone();
+    details.branch = repo.branch.clone();
+    Some(details)
 }
 
 /// The SARIF log for a report. Holds the first [`MAX_RESULTS`] findings; the caller warns when

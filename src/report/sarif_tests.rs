@@ -104,6 +104,10 @@ fn repository_uris_lose_credentials() {
         repository_uri("/srv/repos/my app").as_deref(),
         Some("file:///srv/repos/my%20app")
     );
+    assert_eq!(
+        repository_uri("https://example.org/r.git?access_token=x#frag").as_deref(),
+        Some("https://example.org/r.git")
+    );
     assert_eq!(repository_uri("relative/dir"), None);
     assert_eq!(repository_uri(""), None);
 }
