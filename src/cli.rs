@@ -94,6 +94,29 @@ pub struct CommonArgs {
     /// Colours: auto (on a terminal), always, never.
     #[arg(long, default_value = "auto", value_name = "WHEN")]
     pub color: ColorWhen,
+    /// Check each distinct Azure DevOps token live against Azure DevOps (GET only, HTTPS only,
+    /// each token once). Sends the token to dev.azure.com or app.vssps.visualstudio.com;
+    /// findings of other providers stay `not_checked`.
+    #[arg(long)]
+    pub verify: bool,
+    /// Concurrent verification requests (with --verify).
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=32))]
+    pub verify_jobs: u32,
+    /// Seconds before one verification request gives up (with --verify).
+    #[arg(long, default_value_t = 10, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub verify_timeout: u64,
+    /// Exit 1 on `any` finding, or only when some token was verified `valid` (needs --verify).
+    #[arg(long, default_value = "any", value_name = "WHICH")]
+    pub fail_on: FailOn,
+}
+
+/// Which findings make the exit code 1 (`--fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Any finding.
+    Any,
+    /// Only findings whose token `--verify` found valid (live).
+    Valid,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

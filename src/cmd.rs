@@ -1,13 +1,15 @@
 //! Subcommands: glue between the CLI, sources, the matcher and reporters.
 
+use crate::cli::FailOn;
 use crate::cli::{ColorWhen, CommonArgs, FakeTokenArgs, RuleSetArgs, RulesCommand, ScanArgs};
 use crate::config::Config;
 use crate::detect::{Matcher, checksum::LegacyKind, fake};
-use crate::finding::{Finding, RepositoryInfo, Summary};
+use crate::finding::{Finding, RepositoryInfo, Summary, Verification};
 use crate::report::{self, Report};
 use crate::rules::{self, Confidence, Rule};
 use crate::scan::ScanOptions;
 use crate::source::fs::{self as fsrc, WalkOptions};
+use crate::verify::{self, VerifyOptions};
 use anyhow::{Context, Result, bail};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -89,6 +91,8 @@ pub fn init_threads(n: Option<usize>) -> usize {
 pub fn scan(args: ScanArgs) -> Result<i32> {
     let started = Instant::now();
     let threads = init_threads(args.common.threads);
+    // Before scanning, so that a refused PATROL_ADO_BASE_URL stops the run early.
+    let verify_opts = VerifyOptions::from_args(&args.common)?;
     let first_dir = args
         .paths
         .iter()
@@ -98,7 +102,7 @@ pub fn scan(args: ScanArgs) -> Result<i32> {
     let mut prep = prepare(&args.common, &first_dir)?;
     prep.opts.scan_binary = args.scan_binary;
     let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
-    let (findings, mut summary) = if stdin {
+    let (mut findings, mut summary) = if stdin {
         if args.paths.len() > 1 {
             bail!("`-` (stdin) cannot be combined with other paths");
         }
@@ -115,6 +119,9 @@ pub fn scan(args: ScanArgs) -> Result<i32> {
         let warn_fn = |m: String| warn(m);
         fsrc::scan_paths(&args.paths, &prep.matcher, &prep.opts, &walk, &warn_fn)?
     };
+    if let Some(v) = &verify_opts {
+        verify::verify_findings(&mut findings, v, &warn);
+    }
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
     let rules: Vec<Rule> = prep.matcher.rules().cloned().collect();
     let ctx = EmitContext {
@@ -182,11 +189,13 @@ pub fn emit_with(
             let _ = out.flush();
         }
     }
-    Ok(if findings.is_empty() {
-        EXIT_CLEAN
-    } else {
-        EXIT_FINDINGS
-    })
+    let failing = match common.fail_on {
+        FailOn::Any => !findings.is_empty(),
+        FailOn::Valid => findings
+            .iter()
+            .any(|f| matches!(f.verification, Verification::Valid { .. })),
+    };
+    Ok(if failing { EXIT_FINDINGS } else { EXIT_CLEAN })
 }
 
 /// Write to a temporary file beside `path` (mode 0600), then rename it into place, so a

@@ -119,7 +119,8 @@ pub struct Rule {
     /// Regular expression (bytes, Rust `regex` syntax); the `secret` group (or the whole
     /// match) is the secret.
     pub pattern: String,
-    /// Literals (case-insensitive), one of which every match contains.
+    /// Literals one of which every match contains; matched as written and in lower, UPPER
+    /// and Title case.
     #[serde(default)]
     pub keywords: Vec<String>,
     /// For keywordless rules: where candidates can be.

@@ -225,8 +225,10 @@ fn history_findings_snapshot() {
         date: "2024-06-01T12:00:00+00:00".into(),
         summary: "Add pipeline".into(),
     });
+    // A clone URL holding the token: the document must not show it.
+    let clone_url = format!("https://build:{token}@dev.azure.com/contoso/web/_git/web"); // patrol:allow
     let repo = RepositoryInfo {
-        uri: format!("https://build:{token}@dev.azure.com/contoso/web/_git/web"),
+        uri: clone_url,
         revision: Some("4b825dc642cb6eb9a060e54bf8d69288fbee4904".into()),
         branch: Some("main".into()),
     };
