@@ -24,7 +24,7 @@ pub fn baseline(cmd: BaselineCommand) -> Result<i32> {
                         .map_err(|e| anyhow::anyhow!("{}: {e}", report.display()))?
                 }
                 None => {
-                    let (findings, _) = collect_files(&args.scan)?;
+                    let (findings, ..) = collect_files(&args.scan)?;
                     Baseline::from_findings(&findings, args.with_paths)
                 }
             };
@@ -40,7 +40,7 @@ pub fn baseline(cmd: BaselineCommand) -> Result<i32> {
                 .take()
                 .unwrap_or_else(|| PathBuf::from(baseline::DEFAULT_PATH));
             let b = Baseline::load(&path)?;
-            let (findings, _) = collect_files(&args.scan)?;
+            let (findings, ..) = collect_files(&args.scan)?;
             let stale = b.stale(&findings);
             for e in &stale {
                 println!(
