@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod cmd;
+pub mod cmd_git;
 pub mod config;
 pub mod detect;
 pub mod finding;

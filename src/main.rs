@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use patrol::cli::{Cli, Command};
-use patrol::cmd;
+use patrol::{cmd, cmd_git};
 
 fn main() {
     let cli = match Cli::try_parse() {
@@ -21,6 +21,8 @@ fn main() {
         Command::Scan(args) => cmd::scan(args),
         Command::Rules(c) => cmd::rules_cmd(c),
         Command::FakeToken(a) => cmd::fake_token(a),
+        Command::Git(a) => cmd_git::git(a),
+        Command::Staged(a) => cmd_git::staged(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

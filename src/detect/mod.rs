@@ -364,9 +364,7 @@ pub fn for_each_run(
         }
         if b - a == length {
             f(a, b);
-        } else if b - a > length
-            && escape_end(hay, a, class).is_some_and(|a2| b - a2 == length)
-        {
+        } else if b - a > length && escape_end(hay, a, class).is_some_and(|a2| b - a2 == length) {
             f(b - length, b);
         }
         i = b + length;
