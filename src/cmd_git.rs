@@ -50,6 +50,7 @@ fn apply_excludes(findings: &mut Vec<Finding>, globs: &[String], root: &Path) ->
 
 pub fn git(args: GitArgs) -> Result<i32> {
     let started = Instant::now();
+    git::tune_libgit2();
     init_threads(args.common.threads);
     let repo = open(args.repo.as_deref())?;
     let root = config_root(&repo);
@@ -118,6 +119,7 @@ fn progress(c: &Counters, done: &AtomicBool, started: Instant) {
 
 pub fn staged(args: StagedArgs) -> Result<i32> {
     let started = Instant::now();
+    git::tune_libgit2();
     let repo = open(args.repo.as_deref())?;
     let root = config_root(&repo);
     let prep = prepare(&args.common, &root)?;

@@ -58,6 +58,20 @@ pub fn open_repository(path: &Path, search: bool) -> Result<Repository, GitError
     })
 }
 
+/// Process-wide libgit2 settings for scanning; call once, before any repository is opened.
+///
+/// Object ids are not re-verified on every read: that re-hashes each blob with collision-
+/// detecting SHA-1, a quarter of a history scan's time, and git itself only does it in `fsck`
+/// (zlib's checksum still catches damaged data).
+///
+/// libgit2's object cache is off: each worker reads trees along a different stretch of history,
+/// so the cache rarely hits, and on cargo's history it tripled peak memory (306 → 109 MiB for
+/// enumeration) while costing slightly more CPU than re-reading.
+pub fn tune_libgit2() {
+    git2::opts::strict_hash_verification(false);
+    git2::opts::enable_caching(false);
+}
+
 /// Which commits to scan.
 #[derive(Debug, Clone)]
 pub enum Selection {

@@ -66,6 +66,10 @@ pub fn scan_staged(
         }
         let old_blob =
             (delta.status() == Delta::Modified && old.mode() != FileMode::Commit).then(|| old.id());
+        // A mode change alone adds no content.
+        if old_blob == Some(new.id()) {
+            continue;
+        }
         let path = String::from_utf8_lossy(new.path_bytes().unwrap_or_default()).into_owned();
         arriving.push((new.id(), old_blob, path));
     }
