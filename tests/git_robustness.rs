@@ -155,3 +155,33 @@ fn off_a_terminal_stderr_is_silent_and_human_output_shows_the_short_commit() {
     // The secret itself is never printed without --show-secrets.
     assert!(!stdout.contains(&token(24)), "{stdout}");
 }
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let repo = Repo::new();
+    for i in 0..12u64 {
+        repo.git(&["checkout", "-q", "-B", &format!("b{}", i % 3)]);
+        repo.write(
+            &format!("dir{}/f{i}.env", i % 4),
+            &format!("PAT={}\n", token(100 + i)),
+        );
+        repo.write("shared.txt", &format!("{i}\n"));
+        repo.commit_all(&format!("c{i}"));
+    }
+    let one = patrol_git(&repo, &["--threads", "1"]);
+    let four = patrol_git(&repo, &["--threads", "4"]);
+    assert_eq!(one.findings().len(), 12);
+    assert_eq!(one.findings(), four.findings());
+    assert_eq!(one.summary("blobs"), four.summary("blobs"));
+}
+
+#[test]
+fn configured_excludes_apply_to_history_paths() {
+    let repo = Repo::new();
+    repo.write(".patrol.toml", "exclude = [\"fixtures/**\"]\n");
+    repo.write("fixtures/sample.env", &format!("PAT={}\n", token(25)));
+    repo.write("app.env", &format!("PAT={}\n", token(26)));
+    let commit = repo.commit_all("fixtures and app");
+    let run = patrol_git(&repo, &[]);
+    assert_eq!(run.findings(), vec![brief(PAT, "app.env", 1, &commit)]);
+}

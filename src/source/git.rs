@@ -30,8 +30,10 @@ const UNATTRIBUTED: &str = "<blob>";
 /// A problem that stops a git scan (as opposed to one unreadable object among many).
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
-    #[error("{path} is not a git repository (or cannot be opened: {message})")]
-    NotARepository { path: String, message: String },
+    #[error("{path} is not a git repository{}", if *.searched { " (nor is any parent directory)" } else { "" })]
+    NotARepository { path: String, searched: bool },
+    #[error("cannot open the git repository at {path}: {message}")]
+    Open { path: String, message: String },
     #[error("bad range '{spec}': {message}")]
     Range { spec: String, message: String },
     #[error("cannot {what} in {repo}: {message}")]
@@ -50,10 +52,24 @@ pub fn open_repository(path: &Path, search: bool) -> Result<Repository, GitError
     } else {
         RepositoryOpenFlags::NO_SEARCH
     };
+    let shown = path.display().to_string();
+    if !path.exists() {
+        return Err(GitError::Open {
+            path: shown,
+            message: "no such file or directory".into(),
+        });
+    }
     Repository::open_ext(path, flags, std::iter::empty::<&std::ffi::OsStr>()).map_err(|e| {
-        GitError::NotARepository {
-            path: path.display().to_string(),
-            message: e.message().to_string(),
+        if e.code() == git2::ErrorCode::NotFound {
+            GitError::NotARepository {
+                path: shown,
+                searched: search,
+            }
+        } else {
+            GitError::Open {
+                path: shown,
+                message: e.message().to_string(),
+            }
         }
     })
 }
