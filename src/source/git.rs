@@ -206,9 +206,17 @@ impl RepoPool {
 
     fn with<R>(&self, f: impl FnOnce(&Repository) -> R) -> Result<R, git2::Error> {
         let i = rayon::current_thread_index().unwrap_or(0) % self.slots.len();
-        let mut slot = self.slots[i]
-            .lock()
-            .expect("no panics while holding the lock");
+        let mut slot = match self.slots[i].try_lock() {
+            Ok(slot) => slot,
+            // Held by this same thread further up the stack (a nested rayon job, should the
+            // matcher ever use rayon): a private handle instead of a deadlock.
+            Err(std::sync::TryLockError::WouldBlock) => {
+                return Ok(f(&Repository::open(&self.git_dir)?));
+            }
+            Err(std::sync::TryLockError::Poisoned(_)) => {
+                panic!("a worker panicked while holding its repository")
+            }
+        };
         if slot.is_none() {
             *slot = Some(Repository::open(&self.git_dir)?);
         }
