@@ -30,6 +30,15 @@ pub enum Command {
     Git(GitArgs),
     /// Scan what is staged for the next commit (for a pre-commit hook): only added lines.
     Staged(StagedArgs),
+    /// Record current findings so that later scans report only new ones.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+    /// Install a git pre-commit hook that runs `patrol staged`.
+    InstallHook(InstallHookArgs),
+    /// Print shell completions (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) to stdout.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -38,6 +47,51 @@ pub enum RulesCommand {
     List(RuleSetArgs),
     /// Prove every rule against its own examples and negative examples.
     Check(RuleSetArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Scan (or read a JSON report) and write the baseline file.
+    Create(BaselineCreateArgs),
+    /// Scan and list baseline entries that no longer match any finding (exit 1 if any).
+    Check(BaselineCheckArgs),
+}
+
+/// `--output` names the baseline file (default `.patrol-baseline.json`).
+#[derive(Debug, Args)]
+pub struct BaselineCreateArgs {
+    /// Key entries by path too (default: rule and secret hash only, so moves and renames
+    /// stay suppressed).
+    #[arg(long)]
+    pub with_paths: bool,
+    /// Build the baseline from a JSON report (`--format json` of scan, git or staged)
+    /// instead of scanning.
+    #[arg(long, value_name = "REPORT")]
+    pub from: Option<PathBuf>,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+/// `--baseline` names the baseline file (default `.patrol-baseline.json`).
+#[derive(Debug, Args)]
+pub struct BaselineCheckArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallHookArgs {
+    /// Repository to install into (default: the one containing the current directory).
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub repo: PathBuf,
+    /// Replace an existing pre-commit hook.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -96,9 +150,35 @@ pub struct CommonArgs {
     /// Print only the summary line (human format).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Suppress findings recorded in this baseline file (see `patrol baseline create`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
     /// Colours: auto (on a terminal), always, never.
     #[arg(long, default_value = "auto", value_name = "WHEN")]
     pub color: ColorWhen,
+    /// Check each distinct Azure DevOps token live against Azure DevOps (GET only, HTTPS only,
+    /// each token once). Sends the token to dev.azure.com or app.vssps.visualstudio.com;
+    /// findings of other providers stay `not_checked`.
+    #[arg(long)]
+    pub verify: bool,
+    /// Concurrent verification requests (with --verify).
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=32))]
+    pub verify_jobs: u32,
+    /// Seconds before one verification request gives up (with --verify).
+    #[arg(long, default_value_t = 10, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub verify_timeout: u64,
+    /// Exit 1 on `any` finding, or only when some token was verified `valid` (needs --verify).
+    #[arg(long, default_value = "any", value_name = "WHICH")]
+    pub fail_on: FailOn,
+}
+
+/// Which findings make the exit code 1 (`--fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Any finding.
+    Any,
+    /// Only findings whose token `--verify` found valid (live).
+    Valid,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -1,13 +1,16 @@
 //! Subcommands: glue between the CLI, sources, the matcher and reporters.
 
+use crate::baseline::Baseline;
+use crate::cli::FailOn;
 use crate::cli::{ColorWhen, CommonArgs, FakeTokenArgs, RuleSetArgs, RulesCommand, ScanArgs};
 use crate::config::Config;
 use crate::detect::{Matcher, checksum::LegacyKind, fake};
-use crate::finding::{Finding, Summary};
+use crate::finding::{Finding, RepositoryInfo, Summary, Verification};
 use crate::report::{self, Report};
 use crate::rules::{self, Confidence, Rule};
 use crate::scan::ScanOptions;
 use crate::source::fs::{self as fsrc, WalkOptions};
+use crate::verify::{self, VerifyOptions};
 use anyhow::{Context, Result, bail};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -88,6 +91,26 @@ pub fn init_threads(n: Option<usize>) -> usize {
 
 pub fn scan(args: ScanArgs) -> Result<i32> {
     let started = Instant::now();
+    // Before scanning, so that a refused PATROL_ADO_BASE_URL stops the run early.
+    let verify_opts = VerifyOptions::from_args(&args.common)?;
+    let (findings, summary, rules) = collect_files(&args)?;
+    let ctx = EmitContext {
+        rules: &rules,
+        repository: None,
+    };
+    finish(
+        &args.common,
+        findings,
+        summary,
+        started,
+        verify_opts.as_ref(),
+        &ctx,
+    )
+}
+
+/// Scan the paths of `patrol scan` (or stdin) and return every finding (before any baseline)
+/// and the rules in effect.
+pub fn collect_files(args: &ScanArgs) -> Result<(Vec<Finding>, Summary, Vec<Rule>)> {
     let threads = init_threads(args.common.threads);
     let first_dir = args
         .paths
@@ -98,29 +121,77 @@ pub fn scan(args: ScanArgs) -> Result<i32> {
     let mut prep = prepare(&args.common, &first_dir)?;
     prep.opts.scan_binary = args.scan_binary;
     let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
-    let (findings, mut summary) = if stdin {
+    if stdin {
         if args.paths.len() > 1 {
             bail!("`-` (stdin) cannot be combined with other paths");
         }
-        fsrc::scan_stdin(&prep.matcher, &prep.opts, args.common.max_file_size)
-            .context("cannot read stdin")?
-    } else {
-        let walk = WalkOptions {
-            no_ignore: args.no_ignore,
-            follow_symlinks: args.follow_symlinks,
-            max_file_size: args.common.max_file_size,
-            threads,
-            exclude: prep.config.exclude.clone(),
-        };
-        let warn_fn = |m: String| warn(m);
-        fsrc::scan_paths(&args.paths, &prep.matcher, &prep.opts, &walk, &warn_fn)?
+        let (f, s) = fsrc::scan_stdin(&prep.matcher, &prep.opts, args.common.max_file_size)
+            .context("cannot read stdin")?;
+        return Ok((f, s, prep.matcher.rules().cloned().collect()));
+    }
+    let walk = WalkOptions {
+        no_ignore: args.no_ignore,
+        follow_symlinks: args.follow_symlinks,
+        max_file_size: args.common.max_file_size,
+        threads,
+        exclude: prep.config.exclude.clone(),
     };
+    let warn_fn = |m: String| warn(m);
+    let (f, s) = fsrc::scan_paths(&args.paths, &prep.matcher, &prep.opts, &walk, &warn_fn)?;
+    Ok((f, s, prep.matcher.rules().cloned().collect()))
+}
+
+/// The common end of every scanning command: drop baselined findings, verify what is left
+/// (when asked), then report.
+pub fn finish(
+    common: &CommonArgs,
+    mut findings: Vec<Finding>,
+    mut summary: Summary,
+    started: Instant,
+    verify_opts: Option<&VerifyOptions>,
+    ctx: &EmitContext,
+) -> Result<i32> {
+    if let Some(path) = &common.baseline {
+        let baseline = Baseline::load(path)?;
+        let before = findings.len();
+        findings.retain(|f| !baseline.covers(f));
+        let dropped = (before - findings.len()) as u64;
+        summary.suppressed += dropped;
+        summary.findings = findings.len() as u64;
+    }
+    if let Some(v) = verify_opts {
+        verify::verify_findings(&mut findings, v, &warn);
+    }
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
-    emit(&args.common, &findings, &summary)
+    emit_with(common, &findings, &summary, ctx)
+}
+
+/// What reporters may use beyond findings and summary (SARIF's rule metadata and provenance).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct EmitContext<'a> {
+    /// The rules in effect (`Matcher::rules`).
+    pub rules: &'a [Rule],
+    /// Set when every finding comes from this one repository.
+    pub repository: Option<&'a RepositoryInfo>,
+}
+
+/// Render and write the report with the built-in rules' metadata; see [`emit_with`].
+pub fn emit(common: &CommonArgs, findings: &[Finding], summary: &Summary) -> Result<i32> {
+    let builtin = rules::builtin_rules();
+    let ctx = EmitContext {
+        rules: &builtin,
+        repository: None,
+    };
+    emit_with(common, findings, summary, &ctx)
 }
 
 /// Render and write the report; returns the exit code for the findings.
-pub fn emit(common: &CommonArgs, findings: &[Finding], summary: &Summary) -> Result<i32> {
+pub fn emit_with(
+    common: &CommonArgs,
+    findings: &[Finding],
+    summary: &Summary,
+    ctx: &EmitContext,
+) -> Result<i32> {
     let to_terminal = common.output.is_none() && std::io::stdout().is_terminal();
     let color = match common.color {
         ColorWhen::Always => true,
@@ -135,8 +206,15 @@ pub fn emit(common: &CommonArgs, findings: &[Finding], summary: &Summary) -> Res
             show_secrets: common.show_secrets,
             color,
             quiet: common.quiet,
+            rules: ctx.rules,
+            repository: ctx.repository,
         },
     );
+    if common.format == report::Format::Sarif
+        && let Some(msg) = report::sarif::truncated(findings.len())
+    {
+        warn(msg);
+    }
     match &common.output {
         Some(path) => write_atomically(path, text.as_bytes())?,
         None => {
@@ -146,11 +224,13 @@ pub fn emit(common: &CommonArgs, findings: &[Finding], summary: &Summary) -> Res
             let _ = out.flush();
         }
     }
-    Ok(if findings.is_empty() {
-        EXIT_CLEAN
-    } else {
-        EXIT_FINDINGS
-    })
+    let failing = match common.fail_on {
+        FailOn::Any => !findings.is_empty(),
+        FailOn::Valid => findings
+            .iter()
+            .any(|f| matches!(f.verification, Verification::Valid { .. })),
+    };
+    Ok(if failing { EXIT_FINDINGS } else { EXIT_CLEAN })
 }
 
 /// Write to a temporary file beside `path` (mode 0600), then rename it into place, so a

@@ -62,6 +62,19 @@ pub struct CommitInfo {
     pub summary: String,
 }
 
+/// The repository a history scan read, for SARIF's `versionControlProvenance`. A source fills
+/// it in only when every finding comes from this one repository.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct RepositoryInfo {
+    /// Remote URL (reporters strip any `user:password@` from it) or the absolute path of a
+    /// local repository.
+    pub uri: String,
+    /// Full id of the commit the scan started from (usually HEAD).
+    pub revision: Option<String>,
+    /// Branch checked out, e.g. `main`.
+    pub branch: Option<String>,
+}
+
 /// Outcome of a live check (`--verify`).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, Default)]
 #[serde(tag = "status", rename_all = "snake_case")]

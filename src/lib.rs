@@ -2,9 +2,11 @@
 //!
 //! Data flows one way: `source` → `scan`/`detect` → `report`. See ../DESIGN notes in README.md.
 
+pub mod baseline;
 pub mod cli;
 pub mod cmd;
 pub mod cmd_git;
+pub mod cmd_workflow;
 pub mod config;
 pub mod detect;
 pub mod finding;
@@ -12,3 +14,4 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod verify;

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use patrol::cli::{Cli, Command};
-use patrol::{cmd, cmd_git};
+use patrol::{cmd, cmd_git, cmd_workflow};
 
 fn main() {
     let cli = match Cli::try_parse() {
@@ -23,6 +23,10 @@ fn main() {
         Command::FakeToken(a) => cmd::fake_token(a),
         Command::Git(a) => cmd_git::git(a),
         Command::Staged(a) => cmd_git::staged(a),
+        Command::Baseline(c) => cmd_workflow::baseline(c),
+        Command::InstallHook(a) => cmd_workflow::install_hook(a),
+        Command::Completions(a) => cmd_workflow::completions(a),
+        Command::Man => cmd_workflow::man(),
     };
     match result {
         Ok(code) => std::process::exit(code),

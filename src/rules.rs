@@ -119,7 +119,8 @@ pub struct Rule {
     /// Regular expression (bytes, Rust `regex` syntax); the `secret` group (or the whole
     /// match) is the secret.
     pub pattern: String,
-    /// Literals (case-insensitive), one of which every match contains.
+    /// Literals one of which every match contains; matched as written and in lower, UPPER
+    /// and Title case.
     #[serde(default)]
     pub keywords: Vec<String>,
     /// For keywordless rules: where candidates can be.
@@ -129,6 +130,10 @@ pub struct Rule {
     pub validator: Option<Validator>,
     #[serde(default)]
     pub decoder: Option<Decoder>,
+    /// With a decoder: report only tokens found inside, never the decoded value itself
+    /// (for rules that look at any base64 text, not at a credential field).
+    #[serde(default)]
+    pub tokens_only: bool,
     pub severity: Severity,
     pub confidence: Confidence,
     /// Text in which the rule must find something.

@@ -108,9 +108,34 @@ pub fn is_placeholder(value: &str) -> bool {
     false
 }
 
+/// Hosts whose credentials are test or documentation data: loopback, `example.*` (RFC 2606),
+/// and the reserved `.test`, `.example`, `.invalid`, `.localhost` names.
+pub fn is_example_host(host: &[u8]) -> bool {
+    let h = String::from_utf8_lossy(host).to_ascii_lowercase();
+    let h = h.trim_end_matches('.');
+    h == "localhost"
+        || h.starts_with("127.")
+        || h.starts_with("[::1]")
+        || h == "0.0.0.0"
+        || h == "example.com"
+        || h == "example.org"
+        || h == "example.net"
+        || [
+            ".example.com",
+            ".example.org",
+            ".example.net",
+            ".test",
+            ".example",
+            ".invalid",
+            ".localhost",
+        ]
+        .iter()
+        .any(|suffix| h.ends_with(suffix))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::is_placeholder;
+    use super::{is_example_host, is_placeholder};
 
     #[test]
     fn placeholders() {
@@ -133,6 +158,19 @@ mod tests {
             "aaatwayeaudnhgajbifqydiob4ibceqtcqkucfyydenbwha5dypq",
         ] {
             assert!(!is_placeholder(real), "{real}");
+        }
+        for host in [
+            "localhost",
+            "127.0.0.1",
+            "[::1]",
+            "example.com",
+            "api.example.org",
+            "svc.test",
+        ] {
+            assert!(is_example_host(host.as_bytes()), "{host}");
+        }
+        for host in ["dev.azure.com", "pkgs.example.corp", "examples.com"] {
+            assert!(!is_example_host(host.as_bytes()), "{host}");
         }
     }
 }

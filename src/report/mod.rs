@@ -3,8 +3,10 @@
 pub mod advice;
 pub mod human;
 pub mod json;
+pub mod sarif;
 
-use crate::finding::{Finding, Summary};
+use crate::finding::{Finding, RepositoryInfo, Summary};
+use crate::rules::Rule;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -12,6 +14,8 @@ pub enum Format {
     Human,
     Json,
     Jsonl,
+    // SARIF 2.1.0 for GitHub code scanning and Azure DevOps (a `///` here would change --help).
+    Sarif,
 }
 
 /// Everything a reporter needs.
@@ -23,6 +27,11 @@ pub struct Report<'a> {
     pub color: bool,
     /// Only the summary (human format).
     pub quiet: bool,
+    /// Metadata of the rules in effect (SARIF's rule descriptions); a finding whose rule is
+    /// missing here is described from the finding alone.
+    pub rules: &'a [Rule],
+    /// The one repository every finding comes from (git history), if so.
+    pub repository: Option<&'a RepositoryInfo>,
 }
 
 /// Render a report in the chosen format.
@@ -31,6 +40,7 @@ pub fn render(format: Format, report: &Report) -> String {
         Format::Human => human::render(report),
         Format::Json => json::render(report),
         Format::Jsonl => json::render_lines(report),
+        Format::Sarif => sarif::render(report),
     }
 }
 

@@ -1,0 +1,156 @@
+//! Baselines: findings a team has accepted (or is still cleaning up), recorded so that later
+//! scans report only new ones.
+//!
+//! Entries are keyed by rule id and secret hash (the finding's fingerprint), optionally plus
+//! path — never by line or commit — so they survive moved lines, rebases and squash merges.
+//! The file is sorted, has no timestamps and holds no secret, so it merges cleanly.
+
+use crate::finding::Finding;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+pub const DEFAULT_PATH: &str = ".patrol-baseline.json";
+const VERSION: u32 = 1;
+
+/// One accepted secret.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub rule_id: String,
+    /// SHA-256 of rule id and secret (the finding's `fingerprint`).
+    pub fingerprint: String,
+    /// When set, the entry covers the secret only at this path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+impl Entry {
+    pub fn covers(&self, f: &Finding) -> bool {
+        self.rule_id == f.rule_id
+            && self.fingerprint == f.fingerprint
+            && self.path.as_deref().is_none_or(|p| p == f.path)
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    pub version: u32,
+    pub entries: BTreeSet<Entry>,
+}
+
+impl Baseline {
+    /// A baseline of these findings.
+    pub fn from_findings<'a>(
+        findings: impl IntoIterator<Item = &'a Finding>,
+        with_paths: bool,
+    ) -> Self {
+        Baseline {
+            version: VERSION,
+            entries: findings
+                .into_iter()
+                .map(|f| Entry {
+                    rule_id: f.rule_id.clone(),
+                    fingerprint: f.fingerprint.clone(),
+                    path: with_paths.then(|| f.path.clone()),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn covers(&self, f: &Finding) -> bool {
+        self.entries.iter().any(|e| e.covers(f))
+    }
+
+    /// Entries that match none of `findings`.
+    pub fn stale<'a>(&'a self, findings: &[Finding]) -> Vec<&'a Entry> {
+        self.entries
+            .iter()
+            .filter(|e| !findings.iter().any(|f| e.covers(f)))
+            .collect()
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let b: Baseline = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        if b.version != VERSION {
+            return Err(format!(
+                "unsupported baseline version {} (expected {VERSION})",
+                b.version
+            ));
+        }
+        for e in &b.entries {
+            if e.fingerprint.len() != 64 || !e.fingerprint.bytes().all(|c| c.is_ascii_hexdigit()) {
+                return Err(format!(
+                    "entry for rule '{}' has a malformed fingerprint",
+                    e.rule_id
+                ));
+            }
+        }
+        Ok(b)
+    }
+
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read baseline {}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| anyhow::anyhow!("invalid baseline {}: {e}", path.display()))
+    }
+
+    /// Stable text: sorted entries, two-space indent, trailing newline.
+    pub fn to_text(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("serialisable");
+        s.push('\n');
+        s
+    }
+}
+
+/// Read a `--format json` report back into (rule_id, fingerprint, path) entries.
+pub fn entries_from_report(text: &str, with_paths: bool) -> Result<Baseline, String> {
+    let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let findings = doc["findings"]
+        .as_array()
+        .ok_or("not a patrol JSON report: no `findings` array")?;
+    let mut entries = BTreeSet::new();
+    for f in findings {
+        let field = |k: &str| {
+            f[k].as_str()
+                .map(str::to_string)
+                .ok_or_else(|| format!("finding without `{k}`"))
+        };
+        entries.insert(Entry {
+            rule_id: field("rule_id")?,
+            fingerprint: field("fingerprint")?,
+            path: if with_paths {
+                Some(field("path")?)
+            } else {
+                None
+            },
+        });
+    }
+    Ok(Baseline {
+        version: VERSION,
+        entries,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_bad_files() {
+        assert!(Baseline::parse("{\"version\":2,\"entries\":[]}").is_err());
+        assert!(
+            Baseline::parse(
+                "{\"version\":1,\"entries\":[{\"rule_id\":\"x\",\"fingerprint\":\"zz\"}]}"
+            )
+            .is_err()
+        );
+        assert!(Baseline::parse("{\"version\":1,\"entries\":[],\"extra\":1}").is_err());
+        let ok = format!(
+            "{{\"version\":1,\"entries\":[{{\"rule_id\":\"x\",\"fingerprint\":\"{}\"}}]}}",
+            "a".repeat(64)
+        );
+        assert_eq!(Baseline::parse(&ok).unwrap().entries.len(), 1);
+    }
+}

@@ -1,0 +1,131 @@
+//! Workflow subcommands: baselines, the pre-commit hook installer, completions and the man page.
+
+use crate::baseline::{self, Baseline};
+use crate::cli::{BaselineCommand, Cli, CompletionsArgs, InstallHookArgs};
+use crate::cmd::{EXIT_CLEAN, EXIT_FINDINGS, collect_files, write_atomically};
+use anyhow::{Context, Result, bail};
+use clap::CommandFactory;
+use std::path::PathBuf;
+
+pub fn baseline(cmd: BaselineCommand) -> Result<i32> {
+    match cmd {
+        BaselineCommand::Create(args) => {
+            let out = args
+                .scan
+                .common
+                .output
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(baseline::DEFAULT_PATH));
+            let b = match &args.from {
+                Some(report) => {
+                    let text = std::fs::read_to_string(report)
+                        .with_context(|| format!("cannot read report {}", report.display()))?;
+                    baseline::entries_from_report(&text, args.with_paths)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", report.display()))?
+                }
+                None => {
+                    let (findings, ..) = collect_files(&args.scan)?;
+                    Baseline::from_findings(&findings, args.with_paths)
+                }
+            };
+            write_atomically(&out, b.to_text().as_bytes())?;
+            eprintln!("wrote {} entries to {}", b.entries.len(), out.display());
+            Ok(EXIT_CLEAN)
+        }
+        BaselineCommand::Check(mut args) => {
+            let path = args
+                .scan
+                .common
+                .baseline
+                .take()
+                .unwrap_or_else(|| PathBuf::from(baseline::DEFAULT_PATH));
+            let b = Baseline::load(&path)?;
+            let (findings, ..) = collect_files(&args.scan)?;
+            let stale = b.stale(&findings);
+            for e in &stale {
+                println!(
+                    "stale: {} {}{}",
+                    e.rule_id,
+                    e.fingerprint,
+                    e.path
+                        .as_deref()
+                        .map(|p| format!(" {p}"))
+                        .unwrap_or_default()
+                );
+            }
+            let new = findings.iter().filter(|f| !b.covers(f)).count();
+            println!(
+                "{} entries, {} stale; {} finding{} not in the baseline",
+                b.entries.len(),
+                stale.len(),
+                new,
+                if new == 1 { "" } else { "s" }
+            );
+            Ok(if stale.is_empty() {
+                EXIT_CLEAN
+            } else {
+                EXIT_FINDINGS
+            })
+        }
+    }
+}
+
+/// The hook script: runs `patrol staged`, preferring the binary that installed it.
+fn hook_script() -> String {
+    let exe = std::env::current_exe()
+        .ok()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "patrol".to_string());
+    let quoted = exe.replace('\'', r"'\''");
+    format!(
+        "#!/bin/sh\n\
+         # Installed by `patrol install-hook`: blocks commits that stage a secret.\n\
+         # Skip once with `git commit --no-verify` (and mean it).\n\
+         patrol='{quoted}'\n\
+         [ -x \"$patrol\" ] || patrol=patrol\n\
+         exec \"$patrol\" staged\n"
+    )
+}
+
+pub fn install_hook(args: InstallHookArgs) -> Result<i32> {
+    let repo = git2::Repository::discover(&args.repo)
+        .with_context(|| format!("{} is not inside a git repository", args.repo.display()))?;
+    let hooks = match repo
+        .config()
+        .ok()
+        .and_then(|c| c.get_path("core.hooksPath").ok())
+    {
+        Some(p) if p.is_absolute() => p,
+        Some(p) => repo.workdir().unwrap_or(repo.path()).join(p),
+        None => repo.path().join("hooks"),
+    };
+    std::fs::create_dir_all(&hooks)
+        .with_context(|| format!("cannot create {}", hooks.display()))?;
+    let hook = hooks.join("pre-commit");
+    if hook.exists() && !args.force {
+        bail!(
+            "{} already exists; pass --force to replace it (or call `patrol staged` from it)",
+            hook.display()
+        );
+    }
+    std::fs::write(&hook, hook_script())
+        .with_context(|| format!("cannot write {}", hook.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755))?;
+    }
+    eprintln!("installed {}", hook.display());
+    Ok(EXIT_CLEAN)
+}
+
+pub fn completions(args: CompletionsArgs) -> Result<i32> {
+    let mut cmd = Cli::command();
+    clap_complete::generate(args.shell, &mut cmd, "patrol", &mut std::io::stdout());
+    Ok(EXIT_CLEAN)
+}
+
+pub fn man() -> Result<i32> {
+    clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+    Ok(EXIT_CLEAN)
+}

@@ -1,0 +1,420 @@
+//! SARIF 2.1.0 (`--format sarif`) for GitHub code scanning, the Azure DevOps Scans tab and
+//! editors' SARIF viewers, built with the `serde-sarif` types (DESIGN.md §4).
+//!
+//! One run. `tool.driver.rules` lists each rule that produced a result, sorted by id, with the
+//! generic revoke advice as its help; each result carries the advice for its own organisation.
+//! The document is deterministic (no timestamps; rules by id, results in finding order) and
+//! holds no raw secret unless `--show-secrets`. Not for: deciding what is a finding, or
+//! writing the file (`cmd::emit` does both the writing and the truncation warning).
+
+use super::{Report, advice::advice};
+use crate::finding::{Finding, RepositoryInfo, Verification};
+use crate::rules::{Confidence, Rule, Severity};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::{Value, json};
+use serde_sarif::sarif::{
+    ArtifactLocation, Invocation, Location, Message, MultiformatMessageString, Notification,
+    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor,
+    Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent, VersionControlDetails,
+};
+use std::collections::{BTreeMap, HashMap};
+
+/// `$schema` of the document (the URI GitHub documents).
+pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+/// GitHub code scanning rejects runs with more results than this.
+pub const MAX_RESULTS: usize = 25_000;
+/// Our `partialFingerprints` key: SHA-256 of rule id and secret, the same wherever it moves.
+pub const SECRET_HASH_KEY: &str = "patrol/secretHash/v1";
+/// The base our repository-relative URIs are relative to (the checkout's root).
+pub const SRCROOT: &str = "%SRCROOT%";
+/// CWE-798, Use of Hard-coded Credentials: GitHub shows `external/cwe/…` tags as CWE links.
+const CWE_TAG: &str = "external/cwe/cwe-798";
+
+/// Score GitHub maps to its severity bands (≥ 9.0 critical, ≥ 7.0 high, ≥ 4.0 medium, else low).
+pub fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+    }
+}
+
+/// A result's score: its rule's, raised to critical when a live check proved the secret works.
+pub fn result_security_severity(f: &Finding) -> &'static str {
+    if is_valid(f) {
+        security_severity(Severity::Critical)
+    } else {
+        security_severity(f.severity)
+    }
+}
+
+/// SARIF `precision`: a checksum-validated high-confidence rule is "very-high" (a random
+/// string passes the CRC-32 with probability 2^-31).
+pub fn precision(confidence: Confidence, checksum_validated: bool) -> &'static str {
+    match confidence {
+        Confidence::High if checksum_validated => "very-high",
+        Confidence::High => "high",
+        Confidence::Medium => "medium",
+        Confidence::Low => "low",
+    }
+}
+
+fn is_valid(f: &Finding) -> bool {
+    matches!(f.verification, Verification::Valid { .. })
+}
+
+fn provider_level(provider: &str) -> ResultLevel {
+    if provider == "azure-devops" {
+        ResultLevel::Error
+    } else {
+        ResultLevel::Warning
+    }
+}
+
+/// `error` for Azure DevOps PATs and for anything verified live as valid, `warning` otherwise.
+pub fn level(f: &Finding) -> ResultLevel {
+    if is_valid(f) {
+        ResultLevel::Error
+    } else {
+        provider_level(&f.provider)
+    }
+}
+
+/// Characters left as they are in a URI path: RFC 3986 unreserved characters and `/`.
+const PATH_KEEP: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
+
+/// `C:/…` or `C:\…`: a Windows absolute path.
+fn is_drive_path(p: &str) -> bool {
+    let b = p.as_bytes();
+    b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'/' | b'\\')
+}
+
+/// `artifactLocation` for a finding's path: repository-relative (against `%SRCROOT%`) when the
+/// path is relative, a `file://` URI when it is absolute (a file named on the command line).
+pub fn artifact_location(path: &str) -> ArtifactLocation {
+    let path = path.replace('\\', "/");
+    let is_drive = is_drive_path(&path);
+    if path.starts_with('/') || is_drive {
+        let abs = if is_drive { format!("/{path}") } else { path };
+        let uri = format!("file://{}", utf8_percent_encode(&abs, PATH_KEEP));
+        // The drive letter's colon may stay: `file:///C:/x`.
+        let uri = uri.replacen("%3A", ":", usize::from(is_drive));
+        return ArtifactLocation::builder().uri(uri).build();
+    }
+    let rel = path.trim_start_matches("./").trim_start_matches('/');
+    ArtifactLocation::builder()
+        .uri(utf8_percent_encode(rel, PATH_KEEP).to_string())
+        .uri_base_id(SRCROOT)
+        .build()
+}
+
+/// The repository URI as SARIF may show it: an absolute URI with any `user:password@`, query
+/// and fragment removed (a clone URL can hold a PAT), scp-style `git@host:path` as `ssh://`, a local path as
+/// `file://`. `None` if it cannot be made into one.
+pub fn repository_uri(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    if raw.starts_with('/') || is_drive_path(raw) {
+        return artifact_location(raw).uri;
+    }
+    if raw.is_empty() || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    if let Some((scheme, rest)) = raw.split_once("://") {
+        let valid_scheme = scheme
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+        if !valid_scheme {
+            return None;
+        }
+        let auth_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(auth_end);
+        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        if host.is_empty() && scheme != "file" {
+            return None;
+        }
+        // A query or fragment can carry a token too (`?access_token=…`): drop them.
+        let path = tail.split(['?', '#']).next().unwrap_or_default();
+        return Some(format!("{scheme}://{host}{path}"));
+    }
+    // scp-like syntax: [user@]host:path (no scheme, colon before the first slash).
+    let (authority, path) = raw.split_once(':')?;
+    if authority.contains('/') || path.is_empty() {
+        return None;
+    }
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let path = path.trim_start_matches('/');
+    Some(format!("ssh://{host}/{path}"))
+}
+
+/// What the document says about a rule; from its [`Rule`] when known, else from a finding.
+struct RuleMeta<'a> {
+    id: &'a str,
+    name: &'a str,
+    description: &'a str,
+    provider: &'a str,
+    severity: Severity,
+    confidence: Confidence,
+    checksum_validated: bool,
+}
+
+impl<'a> RuleMeta<'a> {
+    fn new(f: &'a Finding, rules: &'a [Rule]) -> Self {
+        match rules.iter().find(|r| r.id == f.rule_id) {
+            Some(r) => RuleMeta {
+                id: &r.id,
+                name: &r.name,
+                description: &r.description,
+                provider: &r.provider,
+                severity: r.severity,
+                confidence: r.confidence,
+                checksum_validated: r.validator.is_some(),
+            },
+            None => RuleMeta {
+                id: &f.rule_id,
+                name: &f.rule_name,
+                description: &f.rule_name,
+                provider: &f.provider,
+                severity: f.severity,
+                confidence: f.confidence,
+                checksum_validated: false,
+            },
+        }
+    }
+
+    fn descriptor(&self) -> ReportingDescriptor {
+        let help = advice(self.provider, None);
+        let props = PropertyBag::builder()
+            .tags(vec![
+                "security".to_string(),
+                "secret".to_string(),
+                self.provider.to_string(),
+                CWE_TAG.to_string(),
+            ])
+            .additional_properties(BTreeMap::from([
+                (
+                    "security-severity".to_string(),
+                    json!(security_severity(self.severity)),
+                ),
+                (
+                    "precision".to_string(),
+                    json!(precision(self.confidence, self.checksum_validated)),
+                ),
+                ("severity".to_string(), json!(self.severity.as_str())),
+                ("confidence".to_string(), json!(self.confidence.as_str())),
+                ("provider".to_string(), json!(self.provider)),
+            ]))
+            .build();
+        ReportingDescriptor::builder()
+            .id(self.id)
+            .name(self.name)
+            .short_description(MultiformatMessageString::builder().text(self.name).build())
+            .full_description(
+                MultiformatMessageString::builder()
+                    .text(self.description)
+                    .build(),
+            )
+            .help(
+                MultiformatMessageString::builder()
+                    .text(help.text)
+                    .markdown(help.markdown)
+                    .build(),
+            )
+            .default_configuration(
+                ReportingConfiguration::builder()
+                    .level(json!(provider_level(self.provider)))
+                    .build(),
+            )
+            .properties(props)
+            .build()
+    }
+}
+
+/// The first line of a result's message: what, which (redacted) and where.
+fn headline(f: &Finding) -> String {
+    let mut s = format!(
+        "{} '{}' at {}:{}:{}",
+        f.rule_name,
+        f.secret.redacted(),
+        f.path,
+        f.line,
+        f.column
+    );
+    if let Some(c) = &f.commit {
+        let short: String = c.id.chars().take(12).collect();
+        s.push_str(&format!(" in commit {short}"));
+    }
+    if let Some(enc) = &f.encoding {
+        s.push_str(&format!(" ({enc}-encoded)"));
+    }
+    match &f.verification {
+        Verification::Valid { .. } => s.push_str("; verified live: the token WORKS"),
+        Verification::Invalid => s.push_str("; verified live: rejected"),
+        _ => {}
+    }
+    s.push('.');
+    s
+}
+
+fn result_properties(f: &Finding, show_secrets: bool) -> PropertyBag {
+    let mut p = BTreeMap::new();
+    p.insert("confidence".into(), json!(f.confidence.as_str()));
+    p.insert("severity".into(), json!(f.severity.as_str()));
+    p.insert(
+        "security-severity".into(),
+        json!(result_security_severity(f)),
+    );
+    p.insert("verification".into(), to_value(&f.verification));
+    if let Some(o) = &f.organization {
+        p.insert("organization".into(), json!(o));
+    }
+    if let Some(e) = &f.encoding {
+        p.insert("encoding".into(), json!(e));
+    }
+    if let Some(c) = &f.commit {
+        p.insert("commit".into(), to_value(c));
+    }
+    if show_secrets {
+        p.insert("secret".into(), json!(f.secret.expose()));
+    }
+    PropertyBag::builder().additional_properties(p).build()
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).expect("plain data serialises")
+}
+
+fn result(f: &Finding, rule_index: usize, occurrence: usize, show_secrets: bool) -> SarifResult {
+    let advice = advice(&f.provider, f.organization.as_deref());
+    let region = Region::builder()
+        .start_line(f.line as i64)
+        .start_column(f.column as i64)
+        .end_line(f.end_line as i64)
+        .end_column(f.end_column as i64)
+        .build();
+    let location = Location::builder()
+        .physical_location(
+            PhysicalLocation::builder()
+                .artifact_location(artifact_location(&f.path))
+                .region(region)
+                .build(),
+        )
+        .build();
+    let fingerprints = BTreeMap::from([
+        (
+            "primaryLocationLineHash".to_string(),
+            format!("{}:{occurrence}", f.line_hash),
+        ),
+        (SECRET_HASH_KEY.to_string(), f.fingerprint.clone()),
+    ]);
+    SarifResult::builder()
+        .rule_id(f.rule_id.as_str())
+        .rule_index(rule_index as i64)
+        .level(level(f))
+        .message(
+            Message::builder()
+                .text(format!("{}\n{}", headline(f), advice.text))
+                .build(),
+        )
+        .locations(vec![location])
+        .partial_fingerprints(fingerprints)
+        .properties(result_properties(f, show_secrets))
+        .build()
+}
+
+fn version_control(repo: &RepositoryInfo) -> Option<VersionControlDetails> {
+    let uri = repository_uri(&repo.uri)?;
+    let mut details = VersionControlDetails::builder()
+        .repository_uri(uri)
+        .mapped_to(ArtifactLocation::builder().uri_base_id(SRCROOT).build())
+        .build();
+    details.revision_id = repo.revision.clone();
+    details.branch = repo.branch.clone();
+    Some(details)
+}
+
+/// The SARIF log for a report. Holds the first [`MAX_RESULTS`] findings; the caller warns when
+/// there were more (see [`truncated`]).
+pub fn document(r: &Report) -> Sarif {
+    let kept = &r.findings[..r.findings.len().min(MAX_RESULTS)];
+    let mut metas: BTreeMap<&str, RuleMeta> = BTreeMap::new();
+    for f in kept {
+        metas
+            .entry(f.rule_id.as_str())
+            .or_insert_with(|| RuleMeta::new(f, r.rules));
+    }
+    let index: HashMap<&str, usize> = metas.keys().enumerate().map(|(i, k)| (*k, i)).collect();
+    // GitHub's convention: `<hash>:<n>` for the n-th result with that line hash in a file.
+    let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
+    let results: Vec<SarifResult> = kept
+        .iter()
+        .map(|f| {
+            let n = seen.entry((&f.path, &f.line_hash)).or_insert(0);
+            *n += 1;
+            result(f, index[f.rule_id.as_str()], *n, r.show_secrets)
+        })
+        .collect();
+
+    let mut driver = ToolComponent::builder()
+        .name("patrol")
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .rules(metas.values().map(RuleMeta::descriptor).collect::<Vec<_>>())
+        .build();
+    let homepage = env!("CARGO_PKG_HOMEPAGE");
+    if !homepage.is_empty() {
+        driver.information_uri = Some(homepage.to_string());
+    }
+
+    let mut invocation = Invocation::builder().execution_successful(true).build();
+    if let Some(msg) = truncated(r.findings.len()) {
+        invocation.tool_execution_notifications = Some(vec![
+            Notification::builder()
+                .level(json!("warning"))
+                .message(Message::builder().text(msg).build())
+                .build(),
+        ]);
+    }
+
+    let mut run = Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        .results(results)
+        .column_kind(json!("unicodeCodePoints"))
+        .invocations(vec![invocation])
+        .build();
+    run.version_control_provenance = r.repository.and_then(version_control).map(|v| vec![v]);
+
+    Sarif::builder()
+        .schema(SCHEMA_URI)
+        .version(json!("2.1.0"))
+        .runs(vec![run])
+        .build()
+}
+
+/// The warning to give when `total` findings exceed what one run may hold.
+pub fn truncated(total: usize) -> Option<String> {
+    (total > MAX_RESULTS).then(|| {
+        format!(
+            "SARIF output holds the first {MAX_RESULTS} of {total} findings (GitHub code scanning accepts at most {MAX_RESULTS} results per run); use --format json for all of them"
+        )
+    })
+}
+
+/// Pretty-printed SARIF with a final newline.
+pub fn render(r: &Report) -> String {
+    let mut s = serde_json::to_string_pretty(&document(r)).expect("SARIF serialises");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+#[path = "sarif_tests.rs"]
+mod tests;

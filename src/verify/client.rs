@@ -1,0 +1,276 @@
+//! Sending one verification request: a GET with Basic auth to a fixed Azure DevOps URL,
+//! no redirects, a per-request timeout, a run-wide rate limit and bounded retries on 429.
+//! The token goes into one header marked sensitive and nowhere else; every text this module
+//! returns is scrubbed of it. Not for deciding what an answer means: see `classify`.
+
+use super::classify::{self, Answer, Outcome};
+use super::endpoint::{self, Endpoint, Endpoints};
+use crate::finding::Verification;
+use base64::Engine;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+use ureq::http::{HeaderValue, header};
+
+/// Retries after HTTP 429 before giving up with `unknown`.
+pub const MAX_RETRIES: u32 = 3;
+/// Largest answer body read; connectionData and profile answers are a few KiB.
+const MAX_BODY: u64 = 1 << 20;
+
+/// A run-wide minimum interval between requests, which 429 answers can stretch for everyone.
+#[derive(Debug)]
+pub struct RateLimit {
+    interval: Duration,
+    next: Mutex<Instant>,
+}
+
+impl RateLimit {
+    /// At most `per_second` requests per second (at least one).
+    pub fn new(per_second: u32) -> Self {
+        RateLimit {
+            interval: Duration::from_secs(1) / per_second.max(1),
+            next: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// Block until this caller's turn.
+    pub fn wait(&self) {
+        let now = Instant::now();
+        let slot = {
+            let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+            let slot = (*next).max(now);
+            *next = slot + self.interval;
+            slot
+        };
+        if slot > now {
+            std::thread::sleep(slot - now);
+        }
+    }
+
+    /// No request from anyone before `delay` has passed (the server asked us to back off).
+    pub fn pause(&self, delay: Duration) {
+        let until = Instant::now() + delay;
+        let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+        *next = (*next).max(until);
+    }
+}
+
+/// An HTTP client bound to the verification endpoints.
+pub struct Client {
+    agent: ureq::Agent,
+    endpoints: Endpoints,
+    timeout: Duration,
+    limit: RateLimit,
+}
+
+impl Client {
+    pub fn new(endpoints: Endpoints, timeout: Duration, requests_per_second: u32) -> Self {
+        let test_override = endpoints.overridden().is_some();
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(timeout))
+            .user_agent(format!("patrol/{}", env!("CARGO_PKG_VERSION")))
+            // The real endpoints are HTTPS-only; the loopback test override may be plain HTTP
+            // and must not go through a proxy taken from the environment.
+            .https_only(!test_override)
+            .proxy(if test_override {
+                None
+            } else {
+                ureq::Proxy::try_from_env()
+            })
+            .build();
+        Client {
+            agent: config.into(),
+            endpoints,
+            timeout,
+            limit: RateLimit::new(requests_per_second),
+        }
+    }
+
+    /// Check `token` against the organisation's endpoint, or the profile endpoint without one
+    /// (or with a name that fails `endpoint::valid_org`, which never enters a URL).
+    pub fn check(&self, token: &str, org: Option<&str>) -> Verification {
+        let endpoint = match org.filter(|o| endpoint::valid_org(o)) {
+            Some(org) => Endpoint::ConnectionData { org },
+            None => Endpoint::Profile,
+        };
+        let url = self.endpoints.url(endpoint);
+        let auth = basic_auth(token);
+        for attempt in 0..=MAX_RETRIES {
+            self.limit.wait();
+            let outcome = match self.get(&url, &auth) {
+                Ok(r) => classify::classify(
+                    endpoint,
+                    &Answer {
+                        status: r.status,
+                        content_type: r.content_type.as_deref(),
+                        retry_after: r.retry_after.as_deref(),
+                        body: &r.body,
+                    },
+                ),
+                Err(reason) => Outcome::Done(Verification::Unknown { reason }),
+            };
+            match outcome {
+                Outcome::Done(v) => return scrub(v, token, &auth),
+                Outcome::RetryAfter(delay) if attempt < MAX_RETRIES => self.limit.pause(delay),
+                Outcome::RetryAfter(_) => {}
+            }
+        }
+        Verification::Unknown {
+            reason: format!("rate limited (HTTP 429); gave up after {MAX_RETRIES} retries"),
+        }
+    }
+
+    fn get(&self, url: &str, auth: &str) -> Result<Reply, String> {
+        let mut auth_value = HeaderValue::from_str(auth)
+            .map_err(|_| "the token cannot be sent in an HTTP header".to_string())?;
+        // Keeps the value out of any Debug output of the request.
+        auth_value.set_sensitive(true);
+        let mut resp = self
+            .agent
+            .get(url)
+            .header(header::AUTHORIZATION, auth_value)
+            .header("X-TFS-FedAuthRedirect", "Suppress")
+            .header(header::ACCEPT, "application/json")
+            .call()
+            .map_err(|e| self.describe(&e))?;
+        let text = |name| {
+            resp.headers()
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let status = resp.status().as_u16();
+        let content_type = text(header::CONTENT_TYPE);
+        let retry_after = text(header::RETRY_AFTER);
+        // Only a 2xx answer's body decides anything.
+        let body = if (200..300).contains(&status) {
+            resp.body_mut()
+                .with_config()
+                .limit(MAX_BODY)
+                .read_to_string()
+                .map_err(|e| format!("reading the answer failed: {}", self.describe(&e)))?
+        } else {
+            String::new()
+        };
+        Ok(Reply {
+            status,
+            content_type,
+            retry_after,
+            body,
+        })
+    }
+
+    /// A reason for `unknown`. ureq errors name at most the URL, which holds no token.
+    fn describe(&self, e: &ureq::Error) -> String {
+        match e {
+            ureq::Error::Timeout(_) => format!("timed out after {} s", self.timeout.as_secs()),
+            ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+                format!("timed out after {} s", self.timeout.as_secs())
+            }
+            ureq::Error::Io(io) => format!("connection failed: {io}"),
+            ureq::Error::HostNotFound => "DNS lookup failed (host not found)".to_string(),
+            ureq::Error::ConnectionFailed => "connection failed".to_string(),
+            ureq::Error::Tls(m) => format!("TLS error: {m}"),
+            ureq::Error::Rustls(r) => format!("TLS error: {r}"),
+            ureq::Error::TooManyRedirects | ureq::Error::RedirectFailed => {
+                "redirected; redirects are not followed".to_string()
+            }
+            other => format!("request failed: {other}"),
+        }
+    }
+}
+
+struct Reply {
+    status: u16,
+    content_type: Option<String>,
+    retry_after: Option<String>,
+    body: String,
+}
+
+/// `Basic base64(":" + token)`: Azure DevOps ignores the user name.
+pub fn basic_auth(token: &str) -> String {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!(":{token}"));
+    format!("Basic {encoded}")
+}
+
+/// Belt and braces: no text we hand back may contain the token or its header form.
+fn scrub(v: Verification, token: &str, auth: &str) -> Verification {
+    let clean = |s: String| {
+        let encoded = auth.trim_start_matches("Basic ");
+        s.replace(token, "[token]").replace(encoded, "[token]")
+    };
+    match v {
+        Verification::Unknown { reason } => Verification::Unknown {
+            reason: clean(reason),
+        },
+        Verification::Valid {
+            identity,
+            organization,
+        } => Verification::Valid {
+            identity: identity.map(clean),
+            organization: organization.map(clean),
+        },
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_auth_has_an_empty_user() {
+        assert_eq!(basic_auth("abc"), "Basic OmFiYw==");
+    }
+
+    #[test]
+    fn scrub_removes_the_token() {
+        let auth = basic_auth("sekrit");
+        let v = scrub(
+            Verification::Unknown {
+                reason: format!("echo sekrit and {auth}"),
+            },
+            "sekrit",
+            &auth,
+        );
+        assert_eq!(
+            v,
+            Verification::Unknown {
+                reason: "echo [token] and Basic [token]".into()
+            }
+        );
+    }
+
+    #[test]
+    fn rate_limit_spaces_requests_and_pauses() {
+        let limit = RateLimit::new(20);
+        let start = Instant::now();
+        for _ in 0..3 {
+            limit.wait();
+        }
+        assert!(start.elapsed() >= Duration::from_millis(100));
+        limit.pause(Duration::from_millis(200));
+        limit.wait();
+        assert!(start.elapsed() >= Duration::from_millis(300));
+    }
+
+    #[test]
+    fn connection_errors_are_unknown() {
+        // A port that was free a moment ago: the connection is refused.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let endpoints = Endpoints::from_override(Some(&format!("http://127.0.0.1:{port}")));
+        let endpoints = endpoints.unwrap();
+        let client = Client::new(endpoints, Duration::from_secs(2), 10);
+        let v = client.check("sekrit", Some("contoso"));
+        match v {
+            Verification::Unknown { reason } => {
+                assert!(!reason.contains("sekrit"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! The fixture tree (`fixtures/tree`, tokens rendered from markers at test time) scanned by
+//! the real binary: every token found at its exact place, no lookalike reported.
+
+mod common;
+use common::*;
+use serde_json::Value;
+
+fn scan_tree() -> (tempfile::TempDir, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    render_tree(&fixtures().join("tree"), dir.path());
+    let (doc, out) = patrol_json(&["scan", ".", "--show-secrets"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "findings mean exit 1");
+    (dir, doc)
+}
+
+#[test]
+fn fixture_tree_exact_findings() {
+    let (_dir, doc) = scan_tree();
+    let got: Vec<(String, u64, String, Option<String>)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["organization"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    let pat = "azure-devops-pat";
+    let idp = "azure-devops-pat-identifiable";
+    let expected: Vec<(&str, u64, &str, Option<&str>)> = vec![
+        (".env", 1, pat, None),
+        (".git-credentials", 1, idp, None),
+        (".npmrc", 4, pat, Some("contoso")),
+        ("NuGet.config", 9, pat, Some("contoso")),
+        ("api.postman_collection.json", 1, pat, Some("postman-org")),
+        ("appsettings.json", 4, idp, Some("settings-org")),
+        ("azure-pipelines.yml", 6, pat, Some("contoso-eng")),
+        ("deploy/docker-config.json", 3, pat, None),
+        ("deploy/docker-config.json", 4, "docker-config-auth", None),
+        ("deploy/secret.yaml", 9, pat, Some("k8s-org")),
+        ("infra/keys.env", 1, "azure-app-configuration-key", None),
+        ("infra/keys.env", 2, "azure-cognitive-services-key", None),
+        ("infra/main.tf", 3, idp, Some("terraform-org")),
+        ("notebook.ipynb", 8, pat, Some("nb-org")),
+        ("notebook.ipynb", 12, pat, Some("nb-org")),
+        ("pip.conf", 2, pat, Some("contoso")),
+        ("scripts/curl.sh", 2, pat, Some("acme")),
+        ("scripts/curl.sh", 3, "http-basic-auth", None),
+        ("scripts/curl.sh", 4, pat, Some("acme")),
+        ("scripts/deploy.ps1", 2, pat, Some("contoso-eng")),
+        ("scripts/deploy.ps1", 3, pat, Some("contoso-eng")),
+        ("src/Program.cs", 8, idp, Some("fabrikam")),
+    ];
+    let expected: Vec<(String, u64, String, Option<String>)> = expected
+        .into_iter()
+        .map(|(p, l, r, o)| (p.to_string(), l, r.to_string(), o.map(str::to_string)))
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(doc["summary"]["findings"], 22);
+}
+
+#[test]
+fn fixture_secrets_and_columns_point_at_tokens() {
+    let (dir, doc) = scan_tree();
+    let expected_secrets = values(&[
+        ("PAT", "1"),
+        ("APPPAT", "2"),
+        ("PAT", "3"),
+        ("IDPAT", "4"),
+        ("PAT", "5"),
+        ("PAT", "6"),
+        ("PAT", "7"),
+        ("IDPAT", "9"),
+        ("PAT", "10"),
+        ("PAT", "11"),
+        ("PAT", "12"),
+        ("IDPAT", "15"),
+        ("PAT", "16"),
+        ("IDPAT", "17"),
+        ("PAT", "18"),
+        ("PAT", "19"),
+        ("PAT", "23"),
+        ("PAT", "24"),
+        ("KEY", "AZAC:21"),
+        ("KEY", "ACOG:22"),
+    ]);
+    for f in doc["findings"].as_array().unwrap() {
+        let secret = f["secret"].as_str().unwrap();
+        let text = std::fs::read_to_string(dir.path().join(f["path"].as_str().unwrap())).unwrap();
+        let line = text
+            .lines()
+            .nth(f["line"].as_u64().unwrap() as usize - 1)
+            .unwrap();
+        let at: String = line
+            .chars()
+            .skip(f["column"].as_u64().unwrap() as usize - 1)
+            .collect();
+        let end = f["end_column"].as_u64().unwrap() - f["column"].as_u64().unwrap();
+        match f["encoding"].as_str() {
+            None => {
+                assert!(at.starts_with(secret), "{f}");
+                assert_eq!(end as usize, secret.chars().count());
+                assert!(
+                    expected_secrets.values().any(|v| v == secret),
+                    "unexpected secret in {f}"
+                );
+            }
+            Some("base64") if f["rule_id"] != "http-basic-auth" => {
+                // Points at the base64 text whose decoding holds the token.
+                let encoded: String = at.chars().take(end as usize).collect();
+                let decoded = base64::Engine::decode(
+                    &base64::engine::general_purpose::STANDARD_NO_PAD,
+                    encoded.trim_end_matches('='),
+                )
+                .map(|b| String::from_utf8(b).unwrap())
+                .unwrap_or_else(|e| panic!("{f}: {e}"));
+                assert!(decoded.contains(secret), "{f}");
+            }
+            Some(_) => assert!(
+                ["deploy:Tr0ub4dor&3x", "robot:Hq7vLm2Ks9"].contains(&secret),
+                "{f}"
+            ),
+        }
+    }
+}
+
+#[test]
+fn fingerprint_is_sha256_of_rule_and_secret_and_stable() {
+    use sha2::{Digest, Sha256};
+    let (_dir, doc) = scan_tree();
+    for f in doc["findings"].as_array().unwrap() {
+        let input = format!(
+            "{}:{}",
+            f["rule_id"].as_str().unwrap(),
+            f["secret"].as_str().unwrap()
+        );
+        let want: String = Sha256::digest(input.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(f["fingerprint"].as_str().unwrap(), want);
+    }
+    // The same PAT in plain text and inside base64 has one fingerprint.
+    let fps: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["secret"] == pat(3).as_str())
+        .map(|f| f["fingerprint"].as_str().unwrap())
+        .collect();
+    assert_eq!(fps.len(), 1);
+}
+
+#[test]
+fn default_output_never_shows_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    render_tree(&fixtures().join("tree"), dir.path());
+    let mut secrets: Vec<String> = (1..=22).map(pat).collect();
+    secrets.extend((1..=22).map(app_pat));
+    secrets.extend((1..=22).map(|n| id_key(n, "AZDO")));
+    secrets.extend([
+        id_key(21, "AZAC"),
+        id_key(22, "ACOG"),
+        "Tr0ub4dor&3x".to_string(),
+    ]);
+    for format in ["human", "json", "jsonl"] {
+        let out = patrol(
+            &["scan", ".", "--format", format, "--color", "always"],
+            dir.path(),
+        );
+        assert_eq!(out.status.code(), Some(1));
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for s in &secrets {
+            assert!(!all.contains(s.as_str()), "{format} output leaks a secret");
+            assert!(
+                !all.contains(&s[..12]),
+                "{format} output shows more than 4 characters"
+            );
+        }
+        assert!(
+            all.contains(&format!("{}…", &pat(1)[..4])),
+            "{format}: redacted form shown"
+        );
+    }
+    let shown = patrol(&["scan", ".", "--show-secrets"], dir.path());
+    assert!(String::from_utf8_lossy(&shown.stdout).contains(&pat(1)));
+}
+
+#[test]
+fn lookalikes_alone_are_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let text =
+        render_text(&std::fs::read_to_string(fixtures().join("tree/lookalikes.txt")).unwrap());
+    std::fs::write(dir.path().join("lookalikes.txt"), text).unwrap();
+    let (doc, out) = patrol_json(&["scan", "."], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{doc}");
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(doc["summary"]["files_scanned"], 1);
+    // At low confidence the checksum-failing PAT next to a PAT variable shows up, and only then.
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("AZURE_DEVOPS_PAT={}\n", marker_value("BROKEN", "8")),
+    )
+    .unwrap();
+    let (doc, _) = patrol_json(&["scan", "."], dir.path());
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
+    let (doc, _) = patrol_json(&["scan", ".", "--min-confidence", "low"], dir.path());
+    assert_eq!(
+        triples(&doc),
+        vec![(".env".into(), 1, "azure-devops-pat-unchecked".into())]
+    );
+}
+
+#[test]
+fn every_rule_passes_its_examples() {
+    let failures = patrol::cmd::check_rules(patrol::rules::builtin_rules()).unwrap();
+    assert!(failures.is_empty(), "{failures:#?}");
+    let out = patrol(&["rules", "check"], &fixtures());
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn rules_check_catches_a_broken_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = r#"
+[[rules]]
+id = "demo-token"
+name = "Demo"
+description = "demo"
+keywords = ["demo_"]
+pattern = 'demo_(?P<secret>[0-9a-f]{16})'
+severity = "low"
+confidence = "high"
+examples = ["demo_0123456789abcdef", "demo_short"]
+negative_examples = ["demo_fedcba9876543210"]
+"#;
+    std::fs::write(dir.path().join("demo.toml"), rule).unwrap();
+    let out = patrol(&["rules", "check", "--rules", "demo.toml"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("demo-token: example 2 is not found"), "{err}");
+    assert!(
+        err.contains("demo-token: negative example 1 is reported"),
+        "{err}"
+    );
+    // The custom rule also works in a scan.
+    std::fs::write(dir.path().join("a.txt"), "key demo_0123456789abcdef\n").unwrap();
+    let (doc, _) = patrol_json(&["scan", "a.txt", "--rules", "demo.toml"], dir.path());
+    assert_eq!(
+        triples(&doc),
+        vec![("a.txt".into(), 1, "demo-token".into())]
+    );
+}
+
+#[test]
+fn own_repository_scans_clean_through_its_allow_mechanisms() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (doc, out) = patrol_json(&["scan", "."], root);
+    assert_eq!(out.status.code(), Some(0), "{doc}");
+    assert!(
+        doc["summary"]["suppressed"].as_u64().unwrap() > 0,
+        "the allow list is what keeps it clean"
+    );
+}

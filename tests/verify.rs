@@ -1,0 +1,308 @@
+//! `patrol scan --verify` against a mock Azure DevOps on 127.0.0.1 (never the internet):
+//! the status reported per token, one request per distinct token, the exact headers sent,
+//! `--fail-on`, the loopback-only override, and that no raw token is ever printed.
+
+mod verifyutil;
+
+use base64::Engine;
+use patrol::detect::checksum::LegacyKind;
+use patrol::detect::fake::{FakeRng, identifiable_key, legacy_pat};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+use verifyutil::{ACCOUNT, Behaviour, DISPLAY_NAME, MockAdo, PROFILE_PATH, USER_ID};
+
+const ORG: &str = "contoso";
+
+/// `n` distinct generated legacy PATs.
+fn tokens(seed: u64, n: usize) -> Vec<String> {
+    let mut rng = FakeRng::new(seed);
+    (0..n)
+        .map(|_| legacy_pat(&mut rng, LegacyKind::UserPat))
+        .collect()
+}
+
+fn with_org(token: &str) -> String {
+    format!(
+        "git remote add origin https://dev.azure.com/{ORG}/app/_git/app\nAZURE_DEVOPS_EXT_PAT={token}\n"
+    )
+}
+
+fn without_org(token: &str) -> String {
+    format!("export AZURE_DEVOPS_EXT_PAT={token}\n")
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let p = dir.join(name);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+fn patrol(dir: &Path, base: &str, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_patrol"))
+        .arg("scan")
+        .arg(dir)
+        .args(["--color", "never"])
+        .args(extra)
+        .env("PATROL_ADO_BASE_URL", base)
+        .env_remove("HTTP_PROXY")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("ALL_PROXY")
+        .output()
+        .expect("run patrol")
+}
+
+/// Verification object of each finding, by file name.
+fn verifications(out: &Output) -> HashMap<String, Vec<Value>> {
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "JSON output ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let mut by_file: HashMap<String, Vec<Value>> = HashMap::new();
+    for f in doc["findings"].as_array().unwrap() {
+        let mut v = f["verification"].clone();
+        v["severity"] = f["severity"].clone();
+        by_file
+            .entry(f["path"].as_str().unwrap().to_string())
+            .or_default()
+            .push(v);
+    }
+    by_file
+}
+
+fn assert_no_token_printed(out: &Output, tokens: &[&String]) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for t in tokens {
+        assert!(!stdout.contains(t.as_str()), "a token is in stdout");
+        assert!(!stderr.contains(t.as_str()), "a token is in stderr");
+    }
+}
+
+fn only<'a>(found: &'a HashMap<String, Vec<Value>>, file: &str) -> &'a Value {
+    let v = found
+        .get(file)
+        .unwrap_or_else(|| panic!("no finding in {file}: {found:?}"));
+    assert_eq!(v.len(), 1, "{file}: {v:?}");
+    &v[0]
+}
+
+#[test]
+fn each_token_gets_its_status_from_one_request() {
+    let t = tokens(11, 8);
+    let (good, bad, slow, limited, error, sign_in, redirect, profile_bad) =
+        (&t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7]);
+    let profile_good = identifiable_key(&mut FakeRng::new(12), "AZDO");
+    let mock = MockAdo::start(HashMap::from([
+        (good.clone(), Behaviour::Good),
+        (bad.clone(), Behaviour::Bad),
+        (slow.clone(), Behaviour::Slow(Duration::from_secs(3))),
+        (limited.clone(), Behaviour::RateLimitedOnce),
+        (error.clone(), Behaviour::ServerError),
+        (sign_in.clone(), Behaviour::SignInPage),
+        (redirect.clone(), Behaviour::Redirect),
+        (profile_good.clone(), Behaviour::Good),
+        (profile_bad.clone(), Behaviour::Bad),
+    ]));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "good_a.env", &with_org(good));
+    write(d, "good_b.env", &with_org(good));
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(":{good}"));
+    write(
+        d,
+        "sub/good_c.sh",
+        &format!(
+            "curl -H 'Authorization: Basic {basic}' https://dev.azure.com/{ORG}/_apis/projects\n"
+        ),
+    );
+    write(d, "bad.env", &with_org(bad));
+    write(d, "slow.env", &with_org(slow));
+    write(d, "limited.env", &with_org(limited));
+    write(d, "error.env", &with_org(error));
+    write(d, "sign_in.env", &with_org(sign_in));
+    write(d, "redirect.env", &with_org(redirect));
+    write(d, "profile_good.env", &without_org(&profile_good));
+    write(d, "profile_bad.env", &without_org(profile_bad));
+
+    let out = patrol(
+        d,
+        &mock.base,
+        &["--verify", "--verify-timeout", "1", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "findings, fail-on any");
+    let all: Vec<&String> = t.iter().chain([&profile_good]).collect();
+    assert_no_token_printed(&out, &all);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("PATROL_ADO_BASE_URL"),
+        "override warning: {stderr}"
+    );
+
+    let found = verifications(&out);
+    for file in ["good_a.env", "good_b.env", "sub/good_c.sh"] {
+        let v = only(&found, file);
+        assert_eq!(v["status"], "valid", "{file}: {v}");
+        assert_eq!(v["organization"], ORG);
+        assert_eq!(v["severity"], "critical");
+        let who = v["identity"].as_str().unwrap();
+        for part in [DISPLAY_NAME, ACCOUNT, USER_ID] {
+            assert!(who.contains(part), "{who}");
+        }
+    }
+    let status = |file: &str| only(&found, file)["status"].as_str().unwrap().to_string();
+    let reason = |file: &str| only(&found, file)["reason"].as_str().unwrap().to_string();
+    assert_eq!(status("bad.env"), "invalid");
+    assert_eq!(status("slow.env"), "unknown");
+    assert!(
+        reason("slow.env").contains("timed out"),
+        "{}",
+        reason("slow.env")
+    );
+    assert_eq!(status("limited.env"), "valid");
+    assert_eq!(status("error.env"), "unknown");
+    assert!(reason("error.env").contains("500"));
+    assert_eq!(status("sign_in.env"), "unknown");
+    assert!(reason("sign_in.env").contains("203"));
+    assert_eq!(status("redirect.env"), "unknown");
+    assert!(reason("redirect.env").contains("redirect"));
+    let p = only(&found, "profile_good.env");
+    assert_eq!(p["status"], "valid");
+    assert!(p.get("organization").is_none(), "{p}");
+    assert!(p["identity"].as_str().unwrap().contains(ACCOUNT));
+    assert_eq!(status("profile_bad.env"), "unknown");
+    assert!(reason("profile_bad.env").contains("organisation-less"));
+
+    // One request per distinct token (two for the one answered 429 first), nothing else.
+    let requests = mock.requests();
+    for tok in &all {
+        let n = mock.requests_for(tok).len();
+        let want = if *tok == limited { 2 } else { 1 };
+        assert_eq!(n, want, "requests for one token");
+    }
+    assert_eq!(
+        requests.len(),
+        all.len() + 1,
+        "no other request, no redirect followed"
+    );
+    for r in &requests {
+        assert_eq!(r.method, "GET");
+        assert_eq!(r.header("x-tfs-fedauthredirect"), Some("Suppress"));
+        assert_eq!(r.header("accept"), Some("application/json"));
+        assert!(r.header("user-agent").unwrap().starts_with("patrol/"));
+        let tok = r.token().expect("Basic auth with an empty user");
+        let expect = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!(":{tok}"))
+        );
+        assert_eq!(r.header("authorization"), Some(expect.as_str()));
+        let want_path = if tok == profile_good || &tok == profile_bad {
+            PROFILE_PATH.to_string()
+        } else {
+            format!("/{ORG}/_apis/connectionData")
+        };
+        assert_eq!(r.path, want_path);
+    }
+}
+
+#[test]
+fn fail_on_valid_fails_only_for_live_tokens() {
+    let t = tokens(21, 2);
+    let (good, bad) = (&t[0], &t[1]);
+    let mock = MockAdo::start(HashMap::from([
+        (good.clone(), Behaviour::Good),
+        (bad.clone(), Behaviour::Bad),
+    ]));
+    let dead = tempfile::tempdir().unwrap();
+    write(dead.path(), "a.env", &with_org(bad));
+    let live = tempfile::tempdir().unwrap();
+    write(live.path(), "a.env", &with_org(bad));
+    write(live.path(), "b.env", &with_org(good));
+
+    let code = |dir: &Path, args: &[&str]| patrol(dir, &mock.base, args).status.code();
+    assert_eq!(
+        code(dead.path(), &["--verify", "--fail-on", "valid"]),
+        Some(0)
+    );
+    assert_eq!(code(dead.path(), &["--verify"]), Some(1));
+    assert_eq!(code(dead.path(), &["--fail-on", "valid"]), Some(0));
+    assert_eq!(
+        code(live.path(), &["--verify", "--fail-on", "valid"]),
+        Some(1)
+    );
+    assert_eq!(mock.requests_for(good).len(), 1);
+    assert_eq!(mock.requests_for(bad).len(), 3);
+
+    // Human output names the live token's owner, and never the token.
+    let out = patrol(live.path(), &mock.base, &["--verify", "--verify-jobs", "1"]);
+    let human = String::from_utf8_lossy(&out.stdout);
+    assert!(human.contains("LIVE: valid token of Jane Mock"), "{human}");
+    assert!(human.contains("verified: invalid"), "{human}");
+    assert_no_token_printed(&out, &[good, bad]);
+}
+
+#[test]
+fn without_verify_nothing_is_requested() {
+    let t = tokens(31, 1);
+    let mock = MockAdo::start(HashMap::from([(t[0].clone(), Behaviour::Good)]));
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.env", &with_org(&t[0]));
+    let out = patrol(dir.path(), &mock.base, &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(only(&verifications(&out), "a.env")["status"], "not_checked");
+    assert!(mock.requests().is_empty());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("PATROL_ADO_BASE_URL"));
+}
+
+#[test]
+fn a_non_loopback_override_is_refused_before_any_request() {
+    let t = tokens(41, 1);
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.env", &with_org(&t[0]));
+    for base in [
+        "http://10.1.2.3:80",
+        "http://127.0.0.1.example:80",
+        "http://127.0.0.1@10.1.2.3",
+    ] {
+        let started = Instant::now();
+        // A long timeout: had a connection been tried, the run would take seconds.
+        let out = patrol(
+            dir.path(),
+            base,
+            &["--verify", "--verify-timeout", "30", "--format", "json"],
+        );
+        assert_eq!(out.status.code(), Some(2), "{base}");
+        assert!(started.elapsed() < Duration::from_secs(5), "{base}");
+        assert!(out.stdout.is_empty(), "no report: the run stopped first");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("PATROL_ADO_BASE_URL") && stderr.contains("refused"),
+            "{stderr}"
+        );
+        assert_no_token_printed(&out, &[&t[0]]);
+    }
+}
+
+#[test]
+fn the_mock_demands_the_suppress_header_like_azure_devops() {
+    use std::io::{Read, Write};
+    let t = tokens(51, 1);
+    let mock = MockAdo::start(HashMap::from([(t[0].clone(), Behaviour::Good)]));
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!(":{}", t[0]));
+    let addr = mock.base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET /{ORG}/_apis/connectionData HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic {auth}\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 203"), "{reply}");
+    assert!(reply.contains("text/html"));
+}
