@@ -1,12 +1,15 @@
 //! `patrol git` and `patrol staged`: open the repository, run the git sources with the prepared
-//! matcher, show progress on a terminal, and hand findings to the shared reporter.
+//! matcher, show progress on a terminal, and hand findings to the shared end of every scan
+//! (`cmd::finish`: baseline, `--verify`, report).
 
 use crate::cli::{GitArgs, StagedArgs};
-use crate::cmd::{emit, init_threads, prepare, warn};
+use crate::cmd::{EmitContext, finish, init_threads, prepare, warn};
 use crate::finding::Finding;
+use crate::rules::Rule;
 use crate::source::fs::human_bytes;
 use crate::source::git::{self, Counters, Selection};
 use crate::source::staged;
+use crate::verify::VerifyOptions;
 use anyhow::{Context, Result};
 use git2::Repository;
 use std::io::IsTerminal;
@@ -50,6 +53,8 @@ fn apply_excludes(findings: &mut Vec<Finding>, globs: &[String], root: &Path) ->
 
 pub fn git(args: GitArgs) -> Result<i32> {
     let started = Instant::now();
+    // Before scanning, so that a refused verification endpoint stops the run early.
+    let verify_opts = VerifyOptions::from_args(&args.common)?;
     git::tune_libgit2();
     init_threads(args.common.threads);
     let repo = open(args.repo.as_deref())?;
@@ -89,8 +94,20 @@ pub fn git(args: GitArgs) -> Result<i32> {
     let (mut findings, mut summary) = (scanned.findings, scanned.summary);
     apply_excludes(&mut findings, &prep.config.exclude, &root)?;
     summary.findings = findings.len() as u64;
-    summary.elapsed_ms = started.elapsed().as_millis() as u64;
-    emit(&args.common, &findings, &summary)
+    let rules: Vec<Rule> = prep.matcher.rules().cloned().collect();
+    let repository = git::repository_info(&repo);
+    let ctx = EmitContext {
+        rules: &rules,
+        repository: Some(&repository),
+    };
+    finish(
+        &args.common,
+        findings,
+        summary,
+        started,
+        verify_opts.as_ref(),
+        &ctx,
+    )
 }
 
 /// Redraw one status line on stderr until `done`.
@@ -119,6 +136,7 @@ fn progress(c: &Counters, done: &AtomicBool, started: Instant) {
 
 pub fn staged(args: StagedArgs) -> Result<i32> {
     let started = Instant::now();
+    let verify_opts = VerifyOptions::from_args(&args.common)?;
     git::tune_libgit2();
     let repo = open(args.repo.as_deref())?;
     let root = config_root(&repo);
@@ -132,6 +150,18 @@ pub fn staged(args: StagedArgs) -> Result<i32> {
     )?;
     apply_excludes(&mut findings, &prep.config.exclude, &root)?;
     summary.findings = findings.len() as u64;
-    summary.elapsed_ms = started.elapsed().as_millis() as u64;
-    emit(&args.common, &findings, &summary)
+    let rules: Vec<Rule> = prep.matcher.rules().cloned().collect();
+    let repository = git::repository_info(&repo);
+    let ctx = EmitContext {
+        rules: &rules,
+        repository: Some(&repository),
+    };
+    finish(
+        &args.common,
+        findings,
+        summary,
+        started,
+        verify_opts.as_ref(),
+        &ctx,
+    )
 }

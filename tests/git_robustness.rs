@@ -1,5 +1,6 @@
 //! `patrol git` on awkward repositories: shallow clones, submodules, huge and missing blobs,
-//! thousands of refs; and what it prints (silent stderr off a terminal, short commit ids).
+//! thousands of refs; what it prints (silent stderr off a terminal, short commit ids); and how
+//! its findings meet the rest of the tool (configured excludes, baselines, SARIF).
 
 mod gitutil;
 
@@ -184,4 +185,42 @@ fn configured_excludes_apply_to_history_paths() {
     let commit = repo.commit_all("fixtures and app");
     let run = patrol_git(&repo, &[]);
     assert_eq!(run.findings(), vec![brief(PAT, "app.env", 1, &commit)]);
+}
+
+#[test]
+fn history_findings_go_through_baselines_and_sarif_like_file_findings() {
+    let repo = Repo::new();
+    repo.write("old.env", &format!("PAT={}\n", token(27)));
+    repo.commit_all("old");
+    // Outside the work tree, so that `commit_all` does not commit them.
+    let outside = tempfile::tempdir().unwrap();
+    let report = outside.path().join("report.json");
+    let first = patrol_git(&repo, &["--output", report.to_str().unwrap()]);
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    let baseline = outside.path().join("baseline.json");
+    let created = Command::new(env!("CARGO_BIN_EXE_patrol"))
+        .current_dir(repo.path())
+        .args(["baseline", "create", "--from"])
+        .arg(&report)
+        .arg("--output")
+        .arg(&baseline)
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{created:?}");
+
+    repo.write("new.env", &format!("PAT={}\n", token(28)));
+    let new = repo.commit_all("new");
+    let run = patrol_git(&repo, &["--baseline", baseline.to_str().unwrap()]);
+    assert_eq!(run.findings(), vec![brief(PAT, "new.env", 1, &new)]);
+
+    let sarif = Command::new(env!("CARGO_BIN_EXE_patrol"))
+        .current_dir(repo.path())
+        .args(["git", "--format", "sarif"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let vcs = &doc["runs"][0]["versionControlProvenance"][0];
+    assert_eq!(vcs["revisionId"], new.as_str());
+    assert_eq!(vcs["branch"], "main");
+    assert_eq!(doc["runs"][0]["results"].as_array().unwrap().len(), 2);
 }

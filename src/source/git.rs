@@ -14,7 +14,7 @@ pub mod introduced;
 pub mod provenance;
 
 use crate::detect::Matcher;
-use crate::finding::{Finding, Summary};
+use crate::finding::{Finding, RepositoryInfo, Summary};
 use crate::scan::{ScanOptions, scan_blob};
 use crate::source::fs::human_bytes;
 use git2::{Oid, Repository, RepositoryOpenFlags};
@@ -73,6 +73,29 @@ pub fn open_repository(path: &Path, search: bool) -> Result<Repository, GitError
             }
         }
     })
+}
+
+/// The repository as reports describe it: its `origin` URL (else its absolute path), HEAD's
+/// commit and branch. Reporters strip credentials from the URL.
+pub fn repository_info(repo: &Repository) -> RepositoryInfo {
+    let origin = repo
+        .find_remote("origin")
+        .ok()
+        .and_then(|r| r.url().ok().map(str::to_string));
+    let local = repo.workdir().unwrap_or(repo.path());
+    let local = std::fs::canonicalize(local).unwrap_or_else(|_| local.to_path_buf());
+    let head = repo.head().ok();
+    RepositoryInfo {
+        uri: origin.unwrap_or_else(|| local.display().to_string()),
+        revision: head
+            .as_ref()
+            .and_then(|h| h.peel_to_commit().ok())
+            .map(|c| c.id().to_string()),
+        branch: head
+            .as_ref()
+            .filter(|h| h.is_branch())
+            .and_then(|h| h.shorthand().ok().map(str::to_string)),
+    }
 }
 
 /// Process-wide libgit2 settings for scanning; call once, before any repository is opened.
