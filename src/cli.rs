@@ -25,6 +25,11 @@ pub enum Command {
     Rules(RulesCommand),
     /// Print fake tokens with valid checksums, for tests and for trying a pipeline out.
     FakeToken(FakeTokenArgs),
+    /// Scan git history: every blob reachable from any ref, scanned once, reported at the
+    /// commit and path that introduced it.
+    Git(GitArgs),
+    /// Scan what is staged for the next commit (for a pre-commit hook): only added lines.
+    Staged(StagedArgs),
     /// Record current findings so that later scans report only new ones.
     #[command(subcommand)]
     Baseline(BaselineCommand),
@@ -197,6 +202,31 @@ pub struct ScanArgs {
     /// Scan binary files too (default: skip them unless they hold UTF-16 text).
     #[arg(long)]
     pub scan_binary: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GitArgs {
+    /// Repository: a work tree or a bare repository (default: the one containing `.`).
+    #[arg(value_name = "REPO")]
+    pub repo: Option<PathBuf>,
+    /// Scan only commits reachable from B and not from A; secrets already present at A are not
+    /// reported again (for CI on a pull request or push).
+    #[arg(long, value_name = "A..B", conflicts_with = "since")]
+    pub range: Option<String>,
+    /// Shorthand for `--range REV..HEAD`.
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StagedArgs {
+    /// Repository (default: the one containing `.`).
+    #[arg(value_name = "REPO")]
+    pub repo: Option<PathBuf>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

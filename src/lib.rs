@@ -5,6 +5,7 @@
 pub mod baseline;
 pub mod cli;
 pub mod cmd;
+pub mod cmd_git;
 pub mod cmd_workflow;
 pub mod config;
 pub mod detect;

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use patrol::cli::{Cli, Command};
-use patrol::{cmd, cmd_workflow};
+use patrol::{cmd, cmd_git, cmd_workflow};
 
 fn main() {
     let cli = match Cli::try_parse() {
@@ -21,6 +21,8 @@ fn main() {
         Command::Scan(args) => cmd::scan(args),
         Command::Rules(c) => cmd::rules_cmd(c),
         Command::FakeToken(a) => cmd::fake_token(a),
+        Command::Git(a) => cmd_git::git(a),
+        Command::Staged(a) => cmd_git::staged(a),
         Command::Baseline(c) => cmd_workflow::baseline(c),
         Command::InstallHook(a) => cmd_workflow::install_hook(a),
         Command::Completions(a) => cmd_workflow::completions(a),

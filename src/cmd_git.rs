@@ -1,0 +1,167 @@
+//! `patrol git` and `patrol staged`: open the repository, run the git sources with the prepared
+//! matcher, show progress on a terminal, and hand findings to the shared end of every scan
+//! (`cmd::finish`: baseline, `--verify`, report).
+
+use crate::cli::{GitArgs, StagedArgs};
+use crate::cmd::{EmitContext, finish, init_threads, prepare, warn};
+use crate::finding::Finding;
+use crate::rules::Rule;
+use crate::source::fs::human_bytes;
+use crate::source::git::{self, Counters, Selection};
+use crate::source::staged;
+use crate::verify::VerifyOptions;
+use anyhow::{Context, Result};
+use git2::Repository;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Open `REPO`, or the repository containing `.` when none is given.
+fn open(repo: Option<&Path>) -> Result<Repository> {
+    let (path, search) = match repo {
+        Some(p) => (p.to_path_buf(), false),
+        None => (PathBuf::from("."), true),
+    };
+    Ok(git::open_repository(&path, search)?)
+}
+
+/// Where `.patrol.toml` is looked for: the work tree, or the git directory of a bare repository.
+fn config_root(repo: &Repository) -> PathBuf {
+    repo.workdir().unwrap_or(repo.path()).to_path_buf()
+}
+
+/// Drop findings under the configuration's `exclude` globs.
+fn apply_excludes(findings: &mut Vec<Finding>, globs: &[String], root: &Path) -> Result<()> {
+    if globs.is_empty() {
+        return Ok(());
+    }
+    let mut builder = ignore::gitignore::GitignoreBuilder::new(root);
+    for g in globs {
+        builder
+            .add_line(None, g)
+            .with_context(|| format!("bad exclude pattern '{g}'"))?;
+    }
+    let matcher = builder.build().context("bad exclude patterns")?;
+    findings.retain(|f| {
+        !matcher
+            .matched_path_or_any_parents(Path::new(&f.path), false)
+            .is_ignore()
+    });
+    Ok(())
+}
+
+pub fn git(args: GitArgs) -> Result<i32> {
+    let started = Instant::now();
+    // Before scanning, so that a refused verification endpoint stops the run early.
+    let verify_opts = VerifyOptions::from_args(&args.common)?;
+    git::tune_libgit2();
+    init_threads(args.common.threads);
+    let repo = open(args.repo.as_deref())?;
+    let root = config_root(&repo);
+    let prep = prepare(&args.common, &root)?;
+    let selection = match (&args.range, &args.since) {
+        (Some(r), _) => Selection::Range(r.clone()),
+        (None, Some(rev)) => Selection::Range(format!("{rev}..HEAD")),
+        (None, None) => Selection::All,
+    };
+    let counters = Counters::default();
+    let show_progress = std::io::stderr().is_terminal();
+    let done = AtomicBool::new(false);
+    let warn_fn = |m: String| {
+        if show_progress {
+            // Clear the progress line first so the warning is readable.
+            eprint!("\r\x1b[K");
+        }
+        warn(m)
+    };
+    let scanned = std::thread::scope(|s| {
+        if show_progress {
+            s.spawn(|| progress(&counters, &done, started));
+        }
+        let r = git::scan_history(
+            &repo,
+            &selection,
+            &prep.matcher,
+            &prep.opts,
+            args.common.max_file_size,
+            &counters,
+            &warn_fn,
+        );
+        done.store(true, Ordering::Relaxed);
+        r
+    })?;
+    let (mut findings, mut summary) = (scanned.findings, scanned.summary);
+    apply_excludes(&mut findings, &prep.config.exclude, &root)?;
+    summary.findings = findings.len() as u64;
+    let rules: Vec<Rule> = prep.matcher.rules().cloned().collect();
+    let repository = git::repository_info(&repo);
+    let ctx = EmitContext {
+        rules: &rules,
+        repository: Some(&repository),
+    };
+    finish(
+        &args.common,
+        findings,
+        summary,
+        started,
+        verify_opts.as_ref(),
+        &ctx,
+    )
+}
+
+/// Redraw one status line on stderr until `done`.
+fn progress(c: &Counters, done: &AtomicBool, started: Instant) {
+    let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    let mut tick = 0u32;
+    while !done.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(50));
+        tick += 1;
+        if !tick.is_multiple_of(5) {
+            continue;
+        }
+        let secs = started.elapsed().as_secs_f64().max(0.001);
+        let bytes = load(&c.bytes);
+        eprint!(
+            "\r\x1b[K{}/{} commits, {} blobs scanned, {} ({}/s)",
+            load(&c.commits_done),
+            load(&c.commits_listed),
+            load(&c.blobs_scanned),
+            human_bytes(bytes),
+            human_bytes((bytes as f64 / secs) as u64),
+        );
+    }
+    eprint!("\r\x1b[K");
+}
+
+pub fn staged(args: StagedArgs) -> Result<i32> {
+    let started = Instant::now();
+    let verify_opts = VerifyOptions::from_args(&args.common)?;
+    git::tune_libgit2();
+    let repo = open(args.repo.as_deref())?;
+    let root = config_root(&repo);
+    let prep = prepare(&args.common, &root)?;
+    let (mut findings, mut summary) = staged::scan_staged(
+        &repo,
+        &prep.matcher,
+        &prep.opts,
+        args.common.max_file_size,
+        &warn,
+    )?;
+    apply_excludes(&mut findings, &prep.config.exclude, &root)?;
+    summary.findings = findings.len() as u64;
+    let rules: Vec<Rule> = prep.matcher.rules().cloned().collect();
+    let repository = git::repository_info(&repo);
+    let ctx = EmitContext {
+        rules: &rules,
+        repository: Some(&repository),
+    };
+    finish(
+        &args.common,
+        findings,
+        summary,
+        started,
+        verify_opts.as_ref(),
+        &ctx,
+    )
+}

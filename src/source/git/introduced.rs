@@ -1,0 +1,353 @@
+//! Which blobs a commit *introduced*, and at which paths: the tree-level comparison of a
+//! commit with its parents that lets history scanning report a secret where it entered, once,
+//! instead of once per commit that carries it forward. Reads trees only, never blob contents.
+//!
+//! A blob is introduced at a path when the commit's entry there differs from the entry at that
+//! path in **every** parent (a root commit introduces its whole tree; a merge introduces only
+//! what none of its parents had). A blob that the same commit removed or replaced elsewhere is a
+//! move, not an introduction: a renamed file keeps being reported at the path where it first
+//! entered. Unchanged subtrees are skipped by id, so the cost follows the size of the change,
+//! not the size of the tree.
+
+use git2::{ObjectType, Oid, Repository, Tree};
+use std::collections::HashSet;
+
+/// What one commit changed, as far as history scanning cares.
+#[derive(Debug, Default)]
+pub struct Introduced {
+    /// `(blob id, repository-relative path)` pairs the commit introduced.
+    pub blobs: Vec<(Oid, Vec<u8>)>,
+    /// Submodule entries (gitlinks) the commit added or moved; never scanned.
+    pub gitlinks: u64,
+    /// Trees that could not be read: `(tree id, path)`.
+    pub unreadable: Vec<(Oid, String)>,
+}
+
+/// Scratch state of one comparison.
+#[derive(Default)]
+struct Walk {
+    out: Introduced,
+    /// Directories that are new at a path: expanded after the removed side is known.
+    added_trees: Vec<(Oid, Vec<u8>)>,
+    removed_trees: Vec<Oid>,
+    removed_blobs: HashSet<Oid>,
+}
+
+/// Compare `tree` with `parents` (the parents' root trees, first parent first).
+pub fn introduced(repo: &Repository, tree: &Tree<'_>, parents: &[Tree<'_>]) -> Introduced {
+    let mut walk = Walk::default();
+    let mut prefix = Vec::new();
+    compare(repo, tree, parents, &mut prefix, &mut walk);
+
+    let removed_tree_ids: HashSet<Oid> = walk.removed_trees.iter().copied().collect();
+    let added_trees = std::mem::take(&mut walk.added_trees);
+    for (oid, path) in added_trees {
+        // A directory moved as is: nothing in it is new.
+        if !removed_tree_ids.contains(&oid) {
+            expand(repo, oid, path, &mut walk, Side::Added);
+        }
+    }
+    if !walk.out.blobs.is_empty() && !parents.is_empty() {
+        for oid in std::mem::take(&mut walk.removed_trees) {
+            expand(repo, oid, Vec::new(), &mut walk, Side::Removed);
+        }
+        let removed = &walk.removed_blobs;
+        walk.out.blobs.retain(|(oid, _)| !removed.contains(oid));
+    }
+    walk.out
+}
+
+fn join(prefix: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut p = Vec::with_capacity(prefix.len() + 1 + name.len());
+    if !prefix.is_empty() {
+        p.extend_from_slice(prefix);
+        p.push(b'/');
+    }
+    p.extend_from_slice(name);
+    p
+}
+
+fn compare(
+    repo: &Repository,
+    tree: &Tree<'_>,
+    parents: &[Tree<'_>],
+    prefix: &mut Vec<u8>,
+    walk: &mut Walk,
+) {
+    for entry in tree.iter() {
+        let name = entry.name_bytes();
+        let oid = entry.id();
+        let kind = entry.kind();
+        let mut parent_subtrees = Vec::new();
+        let mut unchanged = false;
+        for p in parents {
+            if let Some(pe) = p.get_name_bytes(name) {
+                if pe.id() == oid && pe.kind() == kind {
+                    unchanged = true;
+                    break;
+                }
+                if pe.kind() == Some(ObjectType::Tree) {
+                    parent_subtrees.push(pe.id());
+                }
+            }
+        }
+        if unchanged {
+            continue;
+        }
+        match kind {
+            Some(ObjectType::Tree) if parent_subtrees.is_empty() => {
+                walk.added_trees.push((oid, join(prefix, name)));
+            }
+            Some(ObjectType::Tree) => {
+                let mut subs = Vec::with_capacity(parent_subtrees.len());
+                let path = join(prefix, name);
+                for pid in parent_subtrees {
+                    match repo.find_tree(pid) {
+                        Ok(t) => subs.push(t),
+                        Err(_) => walk
+                            .out
+                            .unreadable
+                            .push((pid, String::from_utf8_lossy(&path).into_owned())),
+                    }
+                }
+                match repo.find_tree(oid) {
+                    Ok(sub) => {
+                        let saved = std::mem::replace(prefix, path);
+                        compare(repo, &sub, &subs, prefix, walk);
+                        *prefix = saved;
+                    }
+                    Err(_) => walk
+                        .out
+                        .unreadable
+                        .push((oid, String::from_utf8_lossy(&path).into_owned())),
+                }
+            }
+            Some(ObjectType::Blob) => walk.out.blobs.push((oid, join(prefix, name))),
+            Some(ObjectType::Commit) => walk.out.gitlinks += 1,
+            _ => {}
+        }
+    }
+    // What the parents had here and this commit no longer has at the same path: candidates for
+    // the source of a move.
+    for p in parents {
+        for pe in p.iter() {
+            let same = tree
+                .get_name_bytes(pe.name_bytes())
+                .is_some_and(|e| e.id() == pe.id());
+            if same {
+                continue;
+            }
+            match pe.kind() {
+                Some(ObjectType::Blob) => {
+                    walk.removed_blobs.insert(pe.id());
+                }
+                Some(ObjectType::Tree) => {
+                    let still_tree = tree
+                        .get_name_bytes(pe.name_bytes())
+                        .is_some_and(|e| e.kind() == Some(ObjectType::Tree));
+                    // A subtree changed in place is compared entry by entry above.
+                    if !still_tree {
+                        walk.removed_trees.push(pe.id());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    Added,
+    Removed,
+}
+
+/// Every blob under a tree, without recursion (deep trees cannot overflow the stack).
+fn expand(repo: &Repository, root: Oid, root_path: Vec<u8>, walk: &mut Walk, side: Side) {
+    let mut stack = vec![(root, root_path)];
+    let mut seen_trees = HashSet::new();
+    while let Some((oid, path)) = stack.pop() {
+        if side == Side::Removed && !seen_trees.insert(oid) {
+            continue;
+        }
+        let tree = match repo.find_tree(oid) {
+            Ok(t) => t,
+            Err(_) => {
+                if side == Side::Added {
+                    walk.out
+                        .unreadable
+                        .push((oid, String::from_utf8_lossy(&path).into_owned()));
+                }
+                continue;
+            }
+        };
+        for entry in tree.iter() {
+            match (entry.kind(), side) {
+                (Some(ObjectType::Tree), Side::Added) => {
+                    stack.push((entry.id(), join(&path, entry.name_bytes())))
+                }
+                (Some(ObjectType::Tree), Side::Removed) => stack.push((entry.id(), Vec::new())),
+                (Some(ObjectType::Blob), Side::Added) => walk
+                    .out
+                    .blobs
+                    .push((entry.id(), join(&path, entry.name_bytes()))),
+                (Some(ObjectType::Blob), Side::Removed) => {
+                    walk.removed_blobs.insert(entry.id());
+                }
+                (Some(ObjectType::Commit), Side::Added) => walk.out.gitlinks += 1,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Every blob id under `root` (for excluding what existed before a `--range`), skipping trees
+/// already in `seen_trees` so that many similar snapshots cost little more than one.
+pub fn all_blobs(
+    repo: &Repository,
+    root: Oid,
+    seen_trees: &mut HashSet<Oid>,
+    blobs: &mut HashSet<Oid>,
+) -> Result<(), Oid> {
+    let mut stack = vec![root];
+    while let Some(oid) = stack.pop() {
+        if !seen_trees.insert(oid) {
+            continue;
+        }
+        let tree = repo.find_tree(oid).map_err(|_| oid)?;
+        for entry in tree.iter() {
+            match entry.kind() {
+                Some(ObjectType::Tree) => stack.push(entry.id()),
+                Some(ObjectType::Blob) => {
+                    blobs.insert(entry.id());
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use git2::{Index, IndexEntry, IndexTime};
+
+    /// A tree of `(path, content)` files; content `@gitlink` makes a submodule entry.
+    fn tree(repo: &Repository, files: &[(&str, &str)]) -> Oid {
+        let mut idx = Index::new().unwrap();
+        for (path, content) in files {
+            let (mode, id) = if *content == "@gitlink" {
+                (
+                    0o160000,
+                    Oid::from_str("1234567890123456789012345678901234567890").unwrap(),
+                )
+            } else {
+                (0o100644, repo.blob(content.as_bytes()).unwrap())
+            };
+            idx.add(&IndexEntry {
+                ctime: IndexTime::new(0, 0),
+                mtime: IndexTime::new(0, 0),
+                dev: 0,
+                ino: 0,
+                mode,
+                uid: 0,
+                gid: 0,
+                file_size: content.len() as u32,
+                id,
+                flags: path.len() as u16,
+                flags_extended: 0,
+                path: path.as_bytes().to_vec(),
+            })
+            .unwrap();
+        }
+        idx.write_tree_to(repo).unwrap()
+    }
+
+    /// Paths introduced by `files` over `parents`, sorted.
+    fn paths(
+        repo: &Repository,
+        files: &[(&str, &str)],
+        parents: &[&[(&str, &str)]],
+    ) -> Vec<String> {
+        let t = repo.find_tree(tree(repo, files)).unwrap();
+        let ps: Vec<Tree<'_>> = parents
+            .iter()
+            .map(|p| repo.find_tree(tree(repo, p)).unwrap())
+            .collect();
+        let mut v: Vec<String> = introduced(repo, &t, &ps)
+            .blobs
+            .into_iter()
+            .map(|(_, p)| String::from_utf8(p).unwrap())
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn repo() -> (tempfile::TempDir, Repository) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init_bare(dir.path()).unwrap();
+        (dir, repo)
+    }
+
+    #[test]
+    fn a_root_commit_introduces_its_whole_tree() {
+        let (_d, r) = repo();
+        let files = [("a.txt", "a"), ("src/deep/b.rs", "b"), ("src/c.rs", "c")];
+        assert_eq!(
+            paths(&r, &files, &[]),
+            ["a.txt", "src/c.rs", "src/deep/b.rs"]
+        );
+    }
+
+    #[test]
+    fn only_changed_paths_are_introduced() {
+        let (_d, r) = repo();
+        let old = [("a.txt", "a"), ("src/b.rs", "b"), ("src/c.rs", "c")];
+        let new = [
+            ("a.txt", "a"),
+            ("src/b.rs", "b2"),
+            ("src/c.rs", "c"),
+            ("d.txt", "d"),
+        ];
+        assert_eq!(paths(&r, &new, &[&old]), ["d.txt", "src/b.rs"]);
+    }
+
+    #[test]
+    fn moves_introduce_nothing_but_copies_do() {
+        let (_d, r) = repo();
+        let old = [("conf/x.env", "secret"), ("keep.txt", "k")];
+        let renamed = [("settings/y.env", "secret"), ("keep.txt", "k")];
+        assert!(paths(&r, &renamed, &[&old]).is_empty());
+        let dir_moved = [("config/x.env", "secret"), ("keep.txt", "k")];
+        assert!(paths(&r, &dir_moved, &[&old]).is_empty());
+        let copied = [
+            ("conf/x.env", "secret"),
+            ("copy.env", "secret"),
+            ("keep.txt", "k"),
+        ];
+        assert_eq!(paths(&r, &copied, &[&old]), ["copy.env"]);
+    }
+
+    #[test]
+    fn a_merge_introduces_only_what_no_parent_had() {
+        let (_d, r) = repo();
+        let left = [("a.txt", "left"), ("b.txt", "b")];
+        let right = [("a.txt", "right"), ("b.txt", "b"), ("r.txt", "r")];
+        let merged = [("a.txt", "resolved"), ("b.txt", "b"), ("r.txt", "r")];
+        assert_eq!(paths(&r, &merged, &[&left, &right]), ["a.txt"]);
+        let clean = [("a.txt", "right"), ("b.txt", "b"), ("r.txt", "r")];
+        assert!(paths(&r, &clean, &[&left, &right]).is_empty());
+    }
+
+    #[test]
+    fn submodules_are_counted_not_introduced() {
+        let (_d, r) = repo();
+        let t = r
+            .find_tree(tree(&r, &[("vendor/lib", "@gitlink"), ("a.txt", "a")]))
+            .unwrap();
+        let found = introduced(&r, &t, &[]);
+        assert_eq!(found.gitlinks, 1);
+        assert_eq!(found.blobs.len(), 1);
+    }
+}

@@ -1,0 +1,145 @@
+//! Staged source, for pre-commit hooks: the blobs the next commit will hold (the index, not the
+//! work tree) that differ from HEAD, with only the secrets the change adds. Compares the index
+//! with HEAD's tree by object id, so the cost follows the staged change, and never looks at the
+//! work tree or untracked files.
+
+use crate::detect::Matcher;
+use crate::finding::{Finding, Summary};
+use crate::scan::{ScanOptions, scan_blob};
+use crate::source::fs::human_bytes;
+use crate::source::git::GitError;
+use crate::source::git::provenance::{carried_key, read_and_scan};
+use git2::{Delta, DiffOptions, ErrorCode, FileMode, Oid, Repository};
+use std::collections::HashSet;
+
+/// Scan what is staged in `repo`. `warn` receives one line per skipped or unreadable blob.
+pub fn scan_staged(
+    repo: &Repository,
+    matcher: &Matcher,
+    opts: &ScanOptions,
+    max_file_size: u64,
+    warn: &dyn Fn(String),
+) -> Result<(Vec<Finding>, Summary), GitError> {
+    let repo_err = |what, e: git2::Error| GitError::Repo {
+        what,
+        repo: repo.path().display().to_string(),
+        message: e.message().to_string(),
+    };
+    // An unborn HEAD (before the first commit) makes everything staged new.
+    let head_tree = match repo.head() {
+        Ok(head) => Some(head.peel_to_tree().map_err(|e| repo_err("read HEAD", e))?),
+        Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
+        Err(e) => return Err(repo_err("read HEAD", e)),
+    };
+    let index = repo.index().map_err(|e| repo_err("read the index", e))?;
+    let mut diff_opts = DiffOptions::new();
+    diff_opts.skip_binary_check(true).ignore_submodules(true);
+    let diff = repo
+        .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut diff_opts))
+        .map_err(|e| repo_err("compare the index with HEAD", e))?;
+
+    // Blobs that leave a path in this change: one reappearing elsewhere is a move.
+    let mut leaving: HashSet<Oid> = HashSet::new();
+    let mut arriving = Vec::new();
+    let mut summary = Summary::default();
+    let mut gitlinks = 0u64;
+    for delta in diff.deltas() {
+        let (old, new) = (delta.old_file(), delta.new_file());
+        if matches!(delta.status(), Delta::Deleted | Delta::Modified) {
+            leaving.insert(old.id());
+        }
+        match delta.status() {
+            Delta::Added | Delta::Modified | Delta::Typechange | Delta::Copied | Delta::Renamed => {
+            }
+            Delta::Conflicted => {
+                warn(format!(
+                    "{} has merge conflicts; resolve and stage it to scan it",
+                    String::from_utf8_lossy(new.path_bytes().unwrap_or_default())
+                ));
+                continue;
+            }
+            _ => continue,
+        }
+        if new.mode() == FileMode::Commit {
+            gitlinks += 1;
+            continue;
+        }
+        let old_blob =
+            (delta.status() == Delta::Modified && old.mode() != FileMode::Commit).then(|| old.id());
+        // A mode change alone adds no content.
+        if old_blob == Some(new.id()) {
+            continue;
+        }
+        let path = String::from_utf8_lossy(new.path_bytes().unwrap_or_default()).into_owned();
+        arriving.push((new.id(), old_blob, path));
+    }
+    if gitlinks > 0 {
+        warn(format!(
+            "skipped {gitlinks} staged submodule entr{}: submodules are not scanned",
+            if gitlinks == 1 { "y" } else { "ies" }
+        ));
+    }
+
+    let mut findings = Vec::new();
+    for (oid, old_blob, path) in arriving {
+        if old_blob.is_none() && leaving.contains(&oid) {
+            continue;
+        }
+        let header = repo.odb().and_then(|odb| odb.read_header(oid));
+        let size = match header {
+            Ok((size, _)) => size as u64,
+            Err(e) => {
+                summary.unreadable += 1;
+                warn(format!("cannot read blob {oid} ({path}): {}", e.message()));
+                continue;
+            }
+        };
+        if size > max_file_size {
+            summary.skipped_large += 1;
+            warn(format!(
+                "skipped {path}: {} is over --max-file-size {}",
+                human_bytes(size),
+                human_bytes(max_file_size)
+            ));
+            continue;
+        }
+        let blob = match repo.find_blob(oid) {
+            Ok(b) => b,
+            Err(e) => {
+                summary.unreadable += 1;
+                warn(format!("cannot read blob {oid} ({path}): {}", e.message()));
+                continue;
+            }
+        };
+        summary.files_scanned += 1;
+        summary.bytes_scanned += blob.content().len() as u64;
+        let result = scan_blob(matcher, blob.content(), &path, opts);
+        summary.skipped_binary += u64::from(result.binary_skipped);
+        summary.suppressed += result.suppressed;
+        if result.findings.is_empty() {
+            continue;
+        }
+        // Keep only secrets on lines the change adds: what HEAD's version already held on
+        // an identical line is not news.
+        let carried: HashSet<_> = match old_blob {
+            Some(old) => match read_and_scan(repo, old, matcher, opts, max_file_size) {
+                Ok(f) => f.iter().map(carried_key).collect(),
+                Err(e) => {
+                    summary.unreadable += 1;
+                    warn(format!("cannot read blob {old} ({path}): {}", e.message()));
+                    HashSet::new()
+                }
+            },
+            None => HashSet::new(),
+        };
+        findings.extend(
+            result
+                .findings
+                .into_iter()
+                .filter(|f| !carried.contains(&carried_key(f))),
+        );
+    }
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    summary.findings = findings.len() as u64;
+    Ok((findings, summary))
+}

@@ -1,0 +1,226 @@
+//! `patrol git` on awkward repositories: shallow clones, submodules, huge and missing blobs,
+//! thousands of refs; what it prints (silent stderr off a terminal, short commit ids); and how
+//! its findings meet the rest of the tool (configured excludes, baselines, SARIF).
+
+mod gitutil;
+
+use gitutil::{Repo, brief, patrol, patrol_git, token};
+use std::process::Command;
+
+const PAT: &str = "azure-devops-pat";
+
+#[test]
+fn shallow_clone_says_so_and_scans_what_is_there() {
+    let origin = Repo::new();
+    origin.write("keys.txt", &format!("{}\n", token(20)));
+    origin.commit_all("key");
+    origin.write("README.md", "one\n");
+    origin.commit_all("one");
+    origin.write("README.md", "two\n");
+    origin.commit_all("two");
+
+    let holder = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", origin.path().display());
+    origin.git(&[
+        "clone",
+        "-q",
+        "--depth",
+        "1",
+        &url,
+        holder.path().join("shallow").to_str().unwrap(),
+    ]);
+    let clone = holder.path().join("shallow");
+    let head = origin.rev("HEAD");
+    let run = patrol(&clone, &["git"]);
+    assert!(
+        run.stderr.contains("shallow clone: history before commit"),
+        "{}",
+        run.stderr
+    );
+    // Only the boundary commit is there, so it is where the key entered as far as we can see.
+    assert_eq!(run.findings(), vec![brief(PAT, "keys.txt", 1, &head)]);
+    assert_eq!(run.summary("commits"), 1);
+}
+
+#[test]
+fn submodule_entries_are_skipped_and_reported_once() {
+    let repo = Repo::new();
+    repo.write("README.md", "hello\n");
+    let first = repo.commit_all("start");
+    let gitlink = format!("160000,{first},vendor/lib");
+    repo.git(&["update-index", "--add", "--cacheinfo", &gitlink]);
+    repo.git(&["commit", "-q", "-m", "add submodule"]);
+
+    let run = patrol_git(&repo, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("skipped 1 submodule entry"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn blobs_over_max_file_size_are_skipped_and_counted() {
+    let repo = Repo::new();
+    let mut big = format!("pat={}\n", token(21));
+    big.push_str(&"x".repeat(4096));
+    repo.write("big.txt", &big);
+    repo.commit_all("big");
+
+    let run = patrol_git(&repo, &["--max-file-size", "1K"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.summary("skipped_large"), 1);
+    let blob = repo.rev("HEAD:big.txt");
+    assert!(run.stderr.contains(&blob), "{}", run.stderr);
+    assert!(run.stderr.contains("--max-file-size"), "{}", run.stderr);
+}
+
+#[test]
+fn a_missing_blob_is_a_warning_with_its_id_and_the_scan_goes_on() {
+    let repo = Repo::new();
+    repo.write("clean.txt", "nothing here\n");
+    repo.write("secret.env", &format!("PAT={}\n", token(22)));
+    let commit = repo.commit_all("two files");
+    let blob = repo.rev("HEAD:clean.txt");
+    let object = repo
+        .path()
+        .join(".git/objects")
+        .join(&blob[..2])
+        .join(&blob[2..]);
+    std::fs::remove_file(&object).expect("loose object exists");
+
+    let run = patrol_git(&repo, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.findings(), vec![brief(PAT, "secret.env", 1, &commit)]);
+    assert_eq!(run.summary("unreadable"), 1);
+    assert!(
+        run.stderr
+            .contains(&format!("cannot read blob {blob} (clean.txt)")),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn thousands_of_refs_are_fine() {
+    let repo = Repo::new();
+    repo.write("a.txt", "a\n");
+    let first = repo.commit_all("a");
+    repo.write("b.env", &format!("PAT={}\n", token(23)));
+    let second = repo.commit_all("b");
+    let mut refs = String::new();
+    for i in 0..3000 {
+        let target = if i % 2 == 0 { &first } else { &second };
+        refs.push_str(&format!("create refs/tags/t{i} {target}\n"));
+    }
+    let mut child = repo
+        .command(&["update-ref", "--stdin"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(refs.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    repo.git(&["pack-refs", "--all"]);
+
+    let run = patrol_git(&repo, &[]);
+    assert_eq!(run.findings(), vec![brief(PAT, "b.env", 1, &second)]);
+    assert_eq!(run.summary("commits"), 2);
+}
+
+#[test]
+fn off_a_terminal_stderr_is_silent_and_human_output_shows_the_short_commit() {
+    let repo = Repo::new();
+    repo.write("x.env", &format!("PAT={}\n", token(24)));
+    let commit = repo.commit_all("x");
+    let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
+        .current_dir(repo.path())
+        .args(["git", "--color", "never"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("x.env:1:5"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("commit {}", &commit[..10])),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 commits, 1 unique blobs"), "{stdout}");
+    // The secret itself is never printed without --show-secrets.
+    assert!(!stdout.contains(&token(24)), "{stdout}");
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let repo = Repo::new();
+    for i in 0..12u64 {
+        repo.git(&["checkout", "-q", "-B", &format!("b{}", i % 3)]);
+        repo.write(
+            &format!("dir{}/f{i}.env", i % 4),
+            &format!("PAT={}\n", token(100 + i)),
+        );
+        repo.write("shared.txt", &format!("{i}\n"));
+        repo.commit_all(&format!("c{i}"));
+    }
+    let one = patrol_git(&repo, &["--threads", "1"]);
+    let four = patrol_git(&repo, &["--threads", "4"]);
+    assert_eq!(one.findings().len(), 12);
+    assert_eq!(one.findings(), four.findings());
+    assert_eq!(one.summary("blobs"), four.summary("blobs"));
+}
+
+#[test]
+fn configured_excludes_apply_to_history_paths() {
+    let repo = Repo::new();
+    repo.write(".patrol.toml", "exclude = [\"fixtures/**\"]\n");
+    repo.write("fixtures/sample.env", &format!("PAT={}\n", token(25)));
+    repo.write("app.env", &format!("PAT={}\n", token(26)));
+    let commit = repo.commit_all("fixtures and app");
+    let run = patrol_git(&repo, &[]);
+    assert_eq!(run.findings(), vec![brief(PAT, "app.env", 1, &commit)]);
+}
+
+#[test]
+fn history_findings_go_through_baselines_and_sarif_like_file_findings() {
+    let repo = Repo::new();
+    repo.write("old.env", &format!("PAT={}\n", token(27)));
+    repo.commit_all("old");
+    // Outside the work tree, so that `commit_all` does not commit them.
+    let outside = tempfile::tempdir().unwrap();
+    let report = outside.path().join("report.json");
+    let first = patrol_git(&repo, &["--output", report.to_str().unwrap()]);
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    let baseline = outside.path().join("baseline.json");
+    let created = Command::new(env!("CARGO_BIN_EXE_patrol"))
+        .current_dir(repo.path())
+        .args(["baseline", "create", "--from"])
+        .arg(&report)
+        .arg("--output")
+        .arg(&baseline)
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{created:?}");
+
+    repo.write("new.env", &format!("PAT={}\n", token(28)));
+    let new = repo.commit_all("new");
+    let run = patrol_git(&repo, &["--baseline", baseline.to_str().unwrap()]);
+    assert_eq!(run.findings(), vec![brief(PAT, "new.env", 1, &new)]);
+
+    let sarif = Command::new(env!("CARGO_BIN_EXE_patrol"))
+        .current_dir(repo.path())
+        .args(["git", "--format", "sarif"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let vcs = &doc["runs"][0]["versionControlProvenance"][0];
+    assert_eq!(vcs["revisionId"], new.as_str());
+    assert_eq!(vcs["branch"], "main");
+    assert_eq!(doc["runs"][0]["results"].as_array().unwrap().len(), 2);
+}

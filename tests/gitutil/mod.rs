@@ -1,0 +1,195 @@
+//! Test helpers for git-history tests: throwaway repositories built with the git CLI under a
+//! fixed identity and clock, and a runner for the `patrol` binary that parses its JSON output.
+//! Tokens come only from the project's fake-token generator.
+
+#![allow(dead_code)]
+
+use patrol::detect::checksum::LegacyKind;
+use patrol::detect::fake::{FakeRng, legacy_pat};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// A fake legacy PAT (valid checksum, authorises nothing), distinct per seed.
+pub fn token(seed: u64) -> String {
+    legacy_pat(&mut FakeRng::new(seed), LegacyKind::UserPat)
+}
+
+/// A repository in a temporary directory, removed on drop.
+pub struct Repo {
+    pub dir: tempfile::TempDir,
+    /// Seconds added to the commit clock, so each commit has its own date.
+    tick: std::cell::Cell<u64>,
+}
+
+impl Repo {
+    /// `git init` with branch `main`.
+    pub fn new() -> Repo {
+        let repo = Repo {
+            dir: tempfile::tempdir().expect("temporary directory"),
+            tick: std::cell::Cell::new(0),
+        };
+        repo.git(&["init", "-q"]);
+        repo
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A `git` command in this repository with isolated configuration.
+    pub fn command(&self, args: &[&str]) -> Command {
+        // An author zone east of UTC by a non-whole hour exercises date formatting.
+        let author_date = format!("{} +0130", 1_700_000_000 + self.tick.get());
+        let committer_date = format!("{} +0000", 1_700_000_000 + self.tick.get());
+        let mut c = Command::new("git");
+        c.current_dir(self.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "Ada Tester")
+            .env("GIT_AUTHOR_EMAIL", "ada@example.test")
+            .env("GIT_AUTHOR_DATE", &author_date)
+            .env("GIT_COMMITTER_NAME", "Ada Tester")
+            .env("GIT_COMMITTER_EMAIL", "ada@example.test")
+            .env("GIT_COMMITTER_DATE", &committer_date)
+            .args([
+                "-c",
+                "init.defaultBranch=main",
+                "-c",
+                "commit.gpgsign=false",
+                "-c",
+                "tag.gpgsign=false",
+                "-c",
+                "user.name=Ada Tester",
+                "-c",
+                "user.email=ada@example.test",
+                "-c",
+                "gc.auto=0",
+            ])
+            .args(args);
+        c
+    }
+
+    /// Run git; panic with its stderr on failure; return trimmed stdout.
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = self
+            .command(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    pub fn write(&self, rel: &str, content: &str) {
+        let p = self.path().join(rel);
+        if let Some(dir) = p.parent() {
+            std::fs::create_dir_all(dir).expect("mkdir");
+        }
+        std::fs::write(p, content).expect("write file");
+    }
+
+    /// Stage everything and commit; returns the new commit id.
+    pub fn commit_all(&self, message: &str) -> String {
+        self.tick.set(self.tick.get() + 60);
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "-m", message]);
+        self.rev("HEAD")
+    }
+
+    pub fn rev(&self, rev: &str) -> String {
+        self.git(&["rev-parse", rev])
+    }
+
+    /// Feed a `git fast-import` stream (for long histories in one process).
+    pub fn fast_import(&self, stream: &str) {
+        use std::io::Write;
+        let mut child = self
+            .command(&["fast-import", "--quiet"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("git fast-import runs");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stream.as_bytes())
+            .expect("write stream");
+        assert!(child.wait().expect("wait").success(), "fast-import failed");
+    }
+}
+
+/// What a test asserts about a finding: rule, path, line, commit id (if any).
+pub type Brief = (String, String, u64, Option<String>);
+
+pub fn brief(rule: &str, path: &str, line: u64, commit: &str) -> Brief {
+    (rule.into(), path.into(), line, Some(commit.into()))
+}
+
+/// The result of one `patrol` run.
+pub struct Run {
+    pub code: i32,
+    pub json: serde_json::Value,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Findings, sorted.
+    pub fn findings(&self) -> Vec<Brief> {
+        let mut v: Vec<Brief> = self.json["findings"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|f| {
+                        (
+                            f["rule_id"].as_str().unwrap_or_default().to_string(),
+                            f["path"].as_str().unwrap_or_default().to_string(),
+                            f["line"].as_u64().unwrap_or_default(),
+                            f["commit"]["id"].as_str().map(str::to_string),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    pub fn summary(&self, key: &str) -> u64 {
+        self.json["summary"][key].as_u64().unwrap_or_else(|| {
+            panic!("summary has no {key}: {}", self.json["summary"]);
+        })
+    }
+}
+
+/// Run `patrol ARGS --format json` in `dir`.
+pub fn patrol(dir: &Path, args: &[&str]) -> Run {
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_patrol"))
+        .current_dir(dir)
+        .args(args)
+        .args(["--format", "json", "--color", "never"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("patrol runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json = if stdout.trim().is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {stdout}"))
+    };
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        json,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `patrol git` on `repo` (a path argument, run from the repository).
+pub fn patrol_git(repo: &Repo, extra: &[&str]) -> Run {
+    let mut args = vec!["git"];
+    args.extend_from_slice(extra);
+    patrol(repo.path(), &args)
+}
