@@ -151,6 +151,12 @@ pub fn finish(
     verify_opts: Option<&VerifyOptions>,
     ctx: &EmitContext,
 ) -> Result<i32> {
+    if common.fail_on == FailOn::Valid && verify_opts.is_none() {
+        warn(
+            "--fail-on valid without --verify: no finding is verified, so none fails the run"
+                .into(),
+        );
+    }
     if let Some(path) = &common.baseline {
         let baseline = Baseline::load(path)?;
         let before = findings.len();
