@@ -2,11 +2,14 @@
 //! each read and scanned **once**, then attributed to the commits that introduced it.
 //!
 //! The pipeline: (1) list commits (`commits`: all refs, HEAD, every stash entry; or `A..B`);
-//! (2) in parallel, one `git2::Repository` per worker thread, compare each commit's tree with
-//! its parents' ([`introduced`]) and scan each blob the first time any worker meets it; (3) keep
-//! `(blob, path, commit)` records only for blobs that hold findings; (4) [`provenance`] turns
-//! those into findings with commit metadata. Memory is the set of blob ids seen plus the records
-//! of blobs with findings; blob contents are never held beyond their scan.
+//! (2) in parallel, one `git2::Repository` per worker thread, walk each commit's tree, reading
+//! each unique tree once (as `git rev-list --objects` does) and scanning each unique blob the
+//! first time any worker meets it; (3) only for the blobs that hold findings, compare commits
+//! with their parents ([`introduced`]), descending only into directories that hold such a blob,
+//! to find `(blob, path, commit)` introductions; (4) [`provenance`] turns those into findings
+//! with commit metadata. A history without findings costs one pass over its unique objects.
+//! Memory is the sets of tree and blob ids seen plus the findings; blob contents are never held
+//! beyond their scan.
 //! Not for the staged index (see [`super::staged`]) nor for reporting.
 
 mod commits;
@@ -149,9 +152,8 @@ enum BlobState {
 enum Visit {
     /// First sight: the caller scans it.
     Claimed,
-    /// Might hold findings: keep the record.
-    Keep,
-    Drop,
+    /// Met before (scanned, being scanned or skipped).
+    Seen,
 }
 
 /// The blobs met so far, sharded so that workers rarely wait for each other.
@@ -184,8 +186,7 @@ impl BlobTable {
                 shard.insert(oid, BlobState::Pending);
                 Visit::Claimed
             }
-            Some(BlobState::Pending | BlobState::Findings(_)) => Visit::Keep,
-            Some(BlobState::Clean | BlobState::Skipped) => Visit::Drop,
+            Some(_) => Visit::Seen,
         }
     }
 
@@ -207,6 +208,67 @@ impl BlobTable {
             }
         }
         out
+    }
+}
+
+/// Tree ids already walked, sharded like [`BlobTable`]: each unique tree is read once per scan,
+/// however many commits share it.
+struct OidSet {
+    shards: Vec<Mutex<HashSet<Oid>>>,
+}
+
+impl OidSet {
+    fn new(initial: HashSet<Oid>) -> Self {
+        let set = OidSet {
+            shards: (0..64).map(|_| Mutex::new(HashSet::new())).collect(),
+        };
+        for oid in initial {
+            set.insert(oid);
+        }
+        set
+    }
+
+    /// True the first time `oid` is inserted.
+    fn insert(&self, oid: Oid) -> bool {
+        let i = oid.as_bytes()[0] as usize % self.shards.len();
+        self.shards[i]
+            .lock()
+            .expect("no panics while holding the lock")
+            .insert(oid)
+    }
+}
+
+/// Whether a tree holds (at any depth) one of the blobs with findings, remembered per tree so
+/// that attribution reads each relevant tree once.
+struct TreeMemo<'w> {
+    wanted: &'w HashSet<Oid>,
+    shards: Vec<Mutex<HashMap<Oid, bool>>>,
+}
+
+impl<'w> TreeMemo<'w> {
+    fn new(wanted: &'w HashSet<Oid>) -> Self {
+        TreeMemo {
+            wanted,
+            shards: (0..64).map(|_| Mutex::new(HashMap::new())).collect(),
+        }
+    }
+
+    fn holds(&self, repo: &Repository, oid: Oid) -> bool {
+        let i = oid.as_bytes()[0] as usize % self.shards.len();
+        if let Some(&known) = self.shards[i].lock().expect("no panics").get(&oid) {
+            return known;
+        }
+        // An unreadable tree may hold anything: look inside it (and warn) during attribution.
+        let found = match repo.find_tree(oid) {
+            Ok(tree) => tree.iter().any(|e| match e.kind() {
+                Some(git2::ObjectType::Blob) => self.wanted.contains(&e.id()),
+                Some(git2::ObjectType::Tree) => self.holds(repo, e.id()),
+                _ => false,
+            }),
+            Err(_) => true,
+        };
+        self.shards[i].lock().expect("no panics").insert(oid, found);
+        found
     }
 }
 
@@ -253,6 +315,7 @@ struct Ctx<'a> {
     opts: &'a ScanOptions,
     max_file_size: u64,
     table: BlobTable,
+    trees: OidSet,
     counters: &'a Counters,
     warn: &'a (dyn Fn(String) + Sync),
 }
@@ -278,8 +341,14 @@ pub fn scan_history(
     if repo.is_shallow() {
         warn(commits::shallow_note(repo));
     }
-    let (commits, excluded) = match selection {
-        Selection::All => (commits::all_commits(repo, counters, warn)?, HashSet::new()),
+    let (commits, boundary) = match selection {
+        Selection::All => (
+            commits::all_commits(repo, counters, warn)?,
+            commits::Boundary {
+                blobs: HashSet::new(),
+                trees: HashSet::new(),
+            },
+        ),
         Selection::Range(spec) => commits::range_commits(repo, spec, counters, warn)?,
     };
 
@@ -287,28 +356,23 @@ pub fn scan_history(
         matcher,
         opts,
         max_file_size,
-        table: BlobTable::new(excluded),
+        table: BlobTable::new(boundary.blobs),
+        trees: OidSet::new(boundary.trees),
         counters,
         warn,
     };
     let pool = RepoPool::new(repo.path());
-    let records: Vec<Record> = commits
-        .par_iter()
-        .with_min_len(8)
-        .fold(Vec::new, |mut records, &id| {
-            let opened = pool.with(|r| process_commit(r, id, &ctx, &mut records));
-            if let Err(e) = opened {
-                counters.unreadable.fetch_add(1, Ordering::Relaxed);
-                warn(format!("cannot open {repo_name}: {}", e.message()));
-            }
-            counters.commits_done.fetch_add(1, Ordering::Relaxed);
-            records
-        })
-        .reduce(Vec::new, |mut a, mut b| {
-            a.append(&mut b);
-            a
-        });
-    drop(pool);
+    let cannot_open = |e: git2::Error| {
+        counters.unreadable.fetch_add(1, Ordering::Relaxed);
+        warn(format!("cannot open {repo_name}: {}", e.message()));
+    };
+    // (2) Every unique tree once, every unique blob scanned once.
+    commits.par_iter().with_min_len(8).for_each(|&id| {
+        if let Err(e) = pool.with(|r| discover(r, id, &ctx)) {
+            cannot_open(e);
+        }
+        counters.commits_done.fetch_add(1, Ordering::Relaxed);
+    });
 
     let gitlinks = counters.gitlinks.load(Ordering::Relaxed);
     if gitlinks > 0 {
@@ -319,11 +383,28 @@ pub fn scan_history(
         ));
     }
 
+    // (3) Only for blobs with findings: which commits introduced them, at which paths.
     let by_blob = ctx.table.into_findings();
-    let mut records: Vec<Record> = records
-        .into_iter()
-        .filter(|r| by_blob.contains_key(&r.blob))
-        .collect();
+    let mut records: Vec<Record> = if by_blob.is_empty() {
+        Vec::new()
+    } else {
+        let wanted: HashSet<Oid> = by_blob.keys().copied().collect();
+        let memo = TreeMemo::new(&wanted);
+        commits
+            .par_iter()
+            .with_min_len(8)
+            .fold(Vec::new, |mut records, &id| {
+                if let Err(e) = pool.with(|r| attribute_commit(r, id, &memo, &mut records)) {
+                    cannot_open(e);
+                }
+                records
+            })
+            .reduce(Vec::new, |mut a, mut b| {
+                a.append(&mut b);
+                a
+            })
+    };
+    drop(pool);
     records.sort();
     records.dedup();
     let mut attributor = provenance::Attributor::new(repo, matcher, opts, max_file_size, by_blob);
@@ -345,25 +426,62 @@ pub fn scan_history(
     Ok(HistoryScan { findings, summary })
 }
 
-fn process_commit(repo: &Repository, id: Oid, ctx: &Ctx<'_>, records: &mut Vec<Record>) {
+/// Walk the trees of commit `id` that no worker has walked yet, scanning each blob the first
+/// time any worker meets it.
+fn discover(repo: &Repository, id: Oid, ctx: &Ctx<'_>) {
     let unreadable = |msg: String| {
         ctx.counters.unreadable.fetch_add(1, Ordering::Relaxed);
         (ctx.warn)(msg);
     };
-    let commit = match repo.find_commit(id) {
-        Ok(c) => c,
+    let root = match repo.find_commit(id) {
+        Ok(c) => c.tree_id(),
         Err(e) => return unreadable(format!("cannot read commit {id}: {}", e.message())),
     };
-    let tree = match commit.tree() {
-        Ok(t) => t,
-        Err(e) => {
-            return unreadable(format!(
-                "cannot read tree {} of commit {id}: {}",
-                commit.tree_id(),
-                e.message()
-            ));
+    let mut stack: Vec<(Oid, Vec<u8>)> = vec![(root, Vec::new())];
+    while let Some((oid, path)) = stack.pop() {
+        if !ctx.trees.insert(oid) {
+            continue;
         }
+        let tree = match repo.find_tree(oid) {
+            Ok(t) => t,
+            Err(e) => {
+                unreadable(format!(
+                    "cannot read tree {oid} at '{}' in commit {id}: {}",
+                    String::from_utf8_lossy(&path),
+                    e.message()
+                ));
+                continue;
+            }
+        };
+        for entry in tree.iter() {
+            match entry.kind() {
+                Some(git2::ObjectType::Tree) => {
+                    stack.push((entry.id(), introduced::join(&path, entry.name_bytes())))
+                }
+                Some(git2::ObjectType::Blob) => {
+                    let blob = entry.id();
+                    if let Visit::Claimed = ctx.table.visit(blob) {
+                        let at = introduced::join(&path, entry.name_bytes());
+                        let state = scan_one(repo, blob, &at, ctx);
+                        ctx.table.finish(blob, state);
+                    }
+                }
+                Some(git2::ObjectType::Commit) => {
+                    ctx.counters.gitlinks.fetch_add(1, Ordering::Relaxed);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Records of the blobs with findings that commit `id` introduced.
+fn attribute_commit(repo: &Repository, id: Oid, memo: &TreeMemo<'_>, records: &mut Vec<Record>) {
+    // Unreadable objects were reported while discovering; here they only mean no record.
+    let Ok(commit) = repo.find_commit(id) else {
+        return;
     };
+    let Ok(tree) = commit.tree() else { return };
     let mut parents = Vec::new();
     for pid in commit.parent_ids() {
         // A parent that cannot be read (shallow boundary) leaves the commit compared with the
@@ -375,25 +493,12 @@ fn process_commit(repo: &Repository, id: Oid, ctx: &Ctx<'_>, records: &mut Vec<R
             parents.push(t);
         }
     }
-    let found = introduced::introduced(repo, &tree, &parents);
-    ctx.counters
-        .gitlinks
-        .fetch_add(found.gitlinks, Ordering::Relaxed);
-    for (oid, path) in found.unreadable {
-        unreadable(format!("cannot read tree {oid} at {path} in commit {id}"));
+    if !memo.holds(repo, tree.id()) && !parents.iter().any(|p| memo.holds(repo, p.id())) {
+        return;
     }
+    let found = introduced::introduced_within(repo, &tree, &parents, &|t| memo.holds(repo, t));
     for (blob, path) in found.blobs {
-        let keep = match ctx.table.visit(blob) {
-            Visit::Claimed => {
-                let state = scan_one(repo, blob, &path, ctx);
-                let keep = matches!(state, BlobState::Findings(_));
-                ctx.table.finish(blob, state);
-                keep
-            }
-            Visit::Keep => true,
-            Visit::Drop => false,
-        };
-        if keep {
+        if memo.wanted.contains(&blob) {
             records.push(Record {
                 blob,
                 path,

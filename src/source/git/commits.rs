@@ -94,14 +94,20 @@ pub(super) fn all_commits(
     Ok(commits)
 }
 
-/// Commits of `A..B`, and the blobs that existed at the range's boundary (A and the parents of
-/// range commits outside the range), which are not reported again.
+/// What a `--range` leaves out: the blobs (and the trees holding them) that existed at the
+/// range's boundary (A and the parents of range commits outside the range).
+pub(super) struct Boundary {
+    pub blobs: HashSet<Oid>,
+    pub trees: HashSet<Oid>,
+}
+
+/// Commits of `A..B`, and what existed at the range's boundary, which is not reported again.
 pub(super) fn range_commits(
     repo: &Repository,
     spec: &str,
     counters: &Counters,
     warn: &(dyn Fn(String) + Sync),
-) -> Result<(Vec<Oid>, HashSet<Oid>), GitError> {
+) -> Result<(Vec<Oid>, Boundary), GitError> {
     let range_err = |message: String| GitError::Range {
         spec: spec.to_string(),
         message,
@@ -164,5 +170,11 @@ pub(super) fn range_commits(
             ));
         }
     }
-    Ok((commits, excluded))
+    Ok((
+        commits,
+        Boundary {
+            blobs: excluded,
+            trees: seen_trees,
+        },
+    ))
 }

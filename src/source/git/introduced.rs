@@ -24,8 +24,9 @@ pub struct Introduced {
 }
 
 /// Scratch state of one comparison.
-#[derive(Default)]
-struct Walk {
+struct Walk<'r> {
+    /// Whether a subtree can hold a blob of interest.
+    relevant: &'r dyn Fn(Oid) -> bool,
     out: Introduced,
     /// Directories that are new at a path: expanded after the removed side is known.
     added_trees: Vec<(Oid, Vec<u8>)>,
@@ -35,7 +36,24 @@ struct Walk {
 
 /// Compare `tree` with `parents` (the parents' root trees, first parent first).
 pub fn introduced(repo: &Repository, tree: &Tree<'_>, parents: &[Tree<'_>]) -> Introduced {
-    let mut walk = Walk::default();
+    introduced_within(repo, tree, parents, &|_| true)
+}
+
+/// [`introduced`], descending only into subtrees for which `relevant` holds (on either side):
+/// when only a few blobs matter, the comparison skips every directory that cannot hold them.
+pub fn introduced_within(
+    repo: &Repository,
+    tree: &Tree<'_>,
+    parents: &[Tree<'_>],
+    relevant: &dyn Fn(Oid) -> bool,
+) -> Introduced {
+    let mut walk = Walk {
+        relevant,
+        out: Introduced::default(),
+        added_trees: Vec::new(),
+        removed_trees: Vec::new(),
+        removed_blobs: HashSet::new(),
+    };
     let mut prefix = Vec::new();
     compare(repo, tree, parents, &mut prefix, &mut walk);
 
@@ -57,7 +75,8 @@ pub fn introduced(repo: &Repository, tree: &Tree<'_>, parents: &[Tree<'_>]) -> I
     walk.out
 }
 
-fn join(prefix: &[u8], name: &[u8]) -> Vec<u8> {
+/// `prefix/name` (just `name` at the root).
+pub fn join(prefix: &[u8], name: &[u8]) -> Vec<u8> {
     let mut p = Vec::with_capacity(prefix.len() + 1 + name.len());
     if !prefix.is_empty() {
         p.extend_from_slice(prefix);
@@ -72,7 +91,7 @@ fn compare(
     tree: &Tree<'_>,
     parents: &[Tree<'_>],
     prefix: &mut Vec<u8>,
-    walk: &mut Walk,
+    walk: &mut Walk<'_>,
 ) {
     for entry in tree.iter() {
         let name = entry.name_bytes();
@@ -91,7 +110,11 @@ fn compare(
                 }
             }
         }
-        if unchanged {
+        if unchanged
+            || (kind == Some(ObjectType::Tree)
+                && !(walk.relevant)(oid)
+                && !parent_subtrees.iter().any(|&p| (walk.relevant)(p)))
+        {
             continue;
         }
         match kind {
@@ -146,7 +169,7 @@ fn compare(
                         .get_name_bytes(pe.name_bytes())
                         .is_some_and(|e| e.kind() == Some(ObjectType::Tree));
                     // A subtree changed in place is compared entry by entry above.
-                    if !still_tree {
+                    if !still_tree && (walk.relevant)(pe.id()) {
                         walk.removed_trees.push(pe.id());
                     }
                 }
@@ -163,7 +186,7 @@ enum Side {
 }
 
 /// Every blob under a tree, without recursion (deep trees cannot overflow the stack).
-fn expand(repo: &Repository, root: Oid, root_path: Vec<u8>, walk: &mut Walk, side: Side) {
+fn expand(repo: &Repository, root: Oid, root_path: Vec<u8>, walk: &mut Walk<'_>, side: Side) {
     let mut stack = vec![(root, root_path)];
     let mut seen_trees = HashSet::new();
     while let Some((oid, path)) = stack.pop() {
@@ -182,6 +205,9 @@ fn expand(repo: &Repository, root: Oid, root_path: Vec<u8>, walk: &mut Walk, sid
             }
         };
         for entry in tree.iter() {
+            if entry.kind() == Some(ObjectType::Tree) && !(walk.relevant)(entry.id()) {
+                continue;
+            }
             match (entry.kind(), side) {
                 (Some(ObjectType::Tree), Side::Added) => {
                     stack.push((entry.id(), join(&path, entry.name_bytes())))
