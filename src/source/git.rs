@@ -14,6 +14,7 @@
 
 mod commits;
 pub mod introduced;
+mod packorder;
 pub mod provenance;
 
 use crate::detect::Matcher;
@@ -366,13 +367,38 @@ pub fn scan_history(
         counters.unreadable.fetch_add(1, Ordering::Relaxed);
         warn(format!("cannot open {repo_name}: {}", e.message()));
     };
-    // (2) Every unique tree once, every unique blob scanned once.
-    commits.par_iter().with_min_len(8).for_each(|&id| {
-        if let Err(e) = pool.with(|r| discover(r, id, &ctx)) {
+    // (2) Every unique tree once, collecting every unique blob once.
+    let mut blobs: Vec<(Oid, Vec<u8>)> = commits
+        .par_iter()
+        .with_min_len(8)
+        .fold(Vec::new, |mut found, &id| {
+            if let Err(e) = pool.with(|r| discover(r, id, &ctx, &mut found)) {
+                cannot_open(e);
+            }
+            counters.commits_done.fetch_add(1, Ordering::Relaxed);
+            found
+        })
+        .reduce(Vec::new, |mut a, mut b| {
+            a.append(&mut b);
+            a
+        });
+    // (3) Scan them in pack order, in runs of neighbours per worker, so that deltas meet
+    // their bases in the delta cache.
+    let order = packorder::PackOrder::load(repo.path());
+    blobs.sort_by_cached_key(|(oid, _)| order.position(*oid));
+    drop(order);
+    blobs.par_chunks(64).for_each(|run| {
+        let scanned = pool.with(|r| {
+            for (oid, path) in run {
+                let state = scan_one(r, *oid, path, &ctx);
+                ctx.table.finish(*oid, state);
+            }
+        });
+        if let Err(e) = scanned {
             cannot_open(e);
         }
-        counters.commits_done.fetch_add(1, Ordering::Relaxed);
     });
+    drop(blobs);
 
     let gitlinks = counters.gitlinks.load(Ordering::Relaxed);
     if gitlinks > 0 {
@@ -383,7 +409,7 @@ pub fn scan_history(
         ));
     }
 
-    // (3) Only for blobs with findings: which commits introduced them, at which paths.
+    // (4) Only for blobs with findings: which commits introduced them, at which paths.
     let by_blob = ctx.table.into_findings();
     let mut records: Vec<Record> = if by_blob.is_empty() {
         Vec::new()
@@ -426,9 +452,9 @@ pub fn scan_history(
     Ok(HistoryScan { findings, summary })
 }
 
-/// Walk the trees of commit `id` that no worker has walked yet, scanning each blob the first
-/// time any worker meets it.
-fn discover(repo: &Repository, id: Oid, ctx: &Ctx<'_>) {
+/// Walk the trees of commit `id` that no worker has walked yet, collecting each blob the first
+/// time any worker meets it (with the path it was met at, for warnings).
+fn discover(repo: &Repository, id: Oid, ctx: &Ctx<'_>, found: &mut Vec<(Oid, Vec<u8>)>) {
     let unreadable = |msg: String| {
         ctx.counters.unreadable.fetch_add(1, Ordering::Relaxed);
         (ctx.warn)(msg);
@@ -461,9 +487,7 @@ fn discover(repo: &Repository, id: Oid, ctx: &Ctx<'_>) {
                 Some(git2::ObjectType::Blob) => {
                     let blob = entry.id();
                     if let Visit::Claimed = ctx.table.visit(blob) {
-                        let at = introduced::join(&path, entry.name_bytes());
-                        let state = scan_one(repo, blob, &at, ctx);
-                        ctx.table.finish(blob, state);
+                        found.push((blob, introduced::join(&path, entry.name_bytes())));
                     }
                 }
                 Some(git2::ObjectType::Commit) => {
