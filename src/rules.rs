@@ -123,6 +123,10 @@ pub struct Rule {
     /// and Title case.
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// How many bytes before its keyword a match can start (default 256). Exact values keep
+    /// the regex from re-reading text before every keyword hit.
+    #[serde(default)]
+    pub max_prefix: Option<usize>,
     /// For keywordless rules: where candidates can be.
     #[serde(default)]
     pub run: Option<RunPrefilter>,
@@ -204,6 +208,9 @@ fn check_rule(origin: &str, rule: &Rule) -> Result<(), RuleError> {
         return Err(invalid(
             "needs `keywords` or `run`: every rule must have a prefilter".into(),
         ));
+    }
+    if rule.max_prefix.is_some_and(|m| m > 4096) {
+        return Err(invalid("max_prefix is at most 4096".into()));
     }
     if rule.keywords.iter().any(|k| k.len() < 3) {
         return Err(invalid("keywords must be at least 3 bytes long".into()));

@@ -13,7 +13,7 @@ use crate::rules::{Confidence, Rule, Validator};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::Regex;
 
-/// How far before a keyword a match may start, and after it end.
+/// How far before a keyword a match may start (unless the rule says), and after it end.
 const LOOKBEHIND: usize = 256;
 const LOOKAHEAD: usize = 1024;
 /// How far around a secret we look for the organisation's URL.
@@ -197,21 +197,25 @@ impl Matcher {
                     if cr.rule.decoder.is_some() && !decode {
                         continue;
                     }
-                    let ws = hit.start().saturating_sub(LOOKBEHIND);
-                    let we = (hit.end() + LOOKAHEAD).min(hay.len());
-                    for caps in cr.regex.captures_iter(&hay[ws..we]) {
+                    let prefix = cr.rule.max_prefix.unwrap_or(LOOKBEHIND);
+                    // Searching `hay[..we]` from `at` (not a sub-slice) keeps the text before
+                    // `at` visible to `\b` and `^`.
+                    let window = &hay[..(hit.end() + LOOKAHEAD).min(hay.len())];
+                    let mut at = hit.start().saturating_sub(prefix);
+                    while let Some(caps) = cr.regex.captures_at(window, at) {
                         let whole = caps.get(0).expect("group 0");
-                        if ws + whole.start() > hit.start() {
+                        if whole.start() > hit.start() {
                             break;
                         }
-                        if ws + whole.end() < hit.end() {
+                        at = whole.end().max(whole.start() + 1);
+                        if whole.end() < hit.end() {
                             continue;
                         }
                         let sec = cr.secret_group.and_then(|g| caps.get(g)).unwrap_or(whole);
                         let local = caps
                             .name("host")
                             .is_some_and(|h| placeholder::is_example_host(h.as_bytes()));
-                        self.candidate(ri, hay, ws + sec.start(), ws + sec.end(), local, out);
+                        self.candidate(ri, hay, sec.start(), sec.end(), local, out);
                     }
                 }
             }
