@@ -198,9 +198,13 @@ impl Matcher {
                         continue;
                     }
                     let prefix = cr.rule.max_prefix.unwrap_or(LOOKBEHIND);
-                    // Searching `hay[..we]` from `at` (not a sub-slice) keeps the text before
-                    // `at` visible to `\b` and `^`.
-                    let window = &hay[..(hit.end() + LOOKAHEAD).min(hay.len())];
+                    // Secrets do not span lines: the window ends at the line's end. Searching
+                    // `hay[..end]` from `at` (not a sub-slice) keeps the text before `at`
+                    // visible to `\b` and `^`.
+                    let far = (hit.end() + LOOKAHEAD).min(hay.len());
+                    let end =
+                        memchr::memchr(b'\n', &hay[hit.end()..far]).map_or(far, |i| hit.end() + i);
+                    let window = &hay[..end];
                     let mut at = hit.start().saturating_sub(prefix);
                     while let Some(caps) = cr.regex.captures_at(window, at) {
                         let whole = caps.get(0).expect("group 0");
