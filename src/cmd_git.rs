@@ -140,9 +140,19 @@ pub fn staged(args: StagedArgs) -> Result<i32> {
     git::tune_libgit2();
     let repo = open(args.repo.as_deref())?;
     let root = config_root(&repo);
-    let prep = prepare(&args.common, &root)?;
+    // A pre-commit hook waits for this: compile the rules while libgit2 reads the index.
+    let (prep, changes) = std::thread::scope(|s| {
+        let building = s.spawn(|| prepare(&args.common, &root));
+        let changes = staged::staged_changes(&repo, &warn);
+        (
+            building.join().expect("rule compilation does not panic"),
+            changes,
+        )
+    });
+    let (prep, changes) = (prep?, changes?);
     let (mut findings, mut summary) = staged::scan_staged(
         &repo,
+        changes,
         &prep.matcher,
         &prep.opts,
         args.common.max_file_size,

@@ -12,14 +12,16 @@ use crate::source::git::provenance::{carried_key, read_and_scan};
 use git2::{Delta, DiffOptions, ErrorCode, FileMode, Oid, Repository};
 use std::collections::HashSet;
 
-/// Scan what is staged in `repo`. `warn` receives one line per skipped or unreadable blob.
-pub fn scan_staged(
-    repo: &Repository,
-    matcher: &Matcher,
-    opts: &ScanOptions,
-    max_file_size: u64,
-    warn: &dyn Fn(String),
-) -> Result<(Vec<Finding>, Summary), GitError> {
+/// What the index changes relative to HEAD: the blobs to scan, found without any rule.
+pub struct StagedChanges {
+    /// `(new blob, HEAD's blob at the same path if modified, path)`.
+    arriving: Vec<(Oid, Option<Oid>, String)>,
+    /// Blobs that leave a path in this change: one reappearing elsewhere is a move.
+    leaving: HashSet<Oid>,
+}
+
+/// Compare the index of `repo` with HEAD. Needs no matcher, so a caller can build one meanwhile.
+pub fn staged_changes(repo: &Repository, warn: &dyn Fn(String)) -> Result<StagedChanges, GitError> {
     let repo_err = |what, e: git2::Error| GitError::Repo {
         what,
         repo: repo.path().display().to_string(),
@@ -38,10 +40,8 @@ pub fn scan_staged(
         .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut diff_opts))
         .map_err(|e| repo_err("compare the index with HEAD", e))?;
 
-    // Blobs that leave a path in this change: one reappearing elsewhere is a move.
     let mut leaving: HashSet<Oid> = HashSet::new();
     let mut arriving = Vec::new();
-    let mut summary = Summary::default();
     let mut gitlinks = 0u64;
     for delta in diff.deltas() {
         let (old, new) = (delta.old_file(), delta.new_file());
@@ -79,7 +79,21 @@ pub fn scan_staged(
             if gitlinks == 1 { "y" } else { "ies" }
         ));
     }
+    Ok(StagedChanges { arriving, leaving })
+}
 
+/// Scan the blobs of `changes`, keeping only the secrets the change adds. `warn` receives one
+/// line per skipped or unreadable blob.
+pub fn scan_staged(
+    repo: &Repository,
+    changes: StagedChanges,
+    matcher: &Matcher,
+    opts: &ScanOptions,
+    max_file_size: u64,
+    warn: &dyn Fn(String),
+) -> Result<(Vec<Finding>, Summary), GitError> {
+    let StagedChanges { arriving, leaving } = changes;
+    let mut summary = Summary::default();
     let mut findings = Vec::new();
     for (oid, old_blob, path) in arriving {
         if old_blob.is_none() && leaving.contains(&oid) {
