@@ -2,9 +2,9 @@
 //! matcher, show progress on a terminal, and hand findings to the shared end of every scan
 //! (`cmd::finish`: baseline, `--verify`, report).
 
-use crate::cli::{GitArgs, StagedArgs};
-use crate::cmd::{EmitContext, finish, init_threads, prepare, warn};
-use crate::finding::Finding;
+use crate::cli::{CommonArgs, GitArgs, StagedArgs};
+use crate::cmd::{EmitContext, Prepared, finish, init_threads, prepare, warn};
+use crate::finding::{Finding, Summary};
 use crate::rules::Rule;
 use crate::source::fs::human_bytes;
 use crate::source::git::{self, Counters, Selection};
@@ -91,23 +91,43 @@ pub fn git(args: GitArgs) -> Result<i32> {
         done.store(true, Ordering::Relaxed);
         r
     })?;
-    let (mut findings, mut summary) = (scanned.findings, scanned.summary);
-    apply_excludes(&mut findings, &prep.config.exclude, &root)?;
-    summary.findings = findings.len() as u64;
-    let rules: Vec<Rule> = prep.matcher.rules().cloned().collect();
-    let repository = git::repository_info(&repo);
-    let ctx = EmitContext {
-        rules: &rules,
-        repository: Some(&repository),
-    };
-    finish(
-        &args.common,
-        findings,
-        summary,
+    let end = RepoEnd {
+        repo: &repo,
+        root: &root,
+        prep: &prep,
         started,
-        verify_opts.as_ref(),
-        &ctx,
-    )
+        verify: verify_opts.as_ref(),
+    };
+    end.finish(&args.common, scanned.findings, scanned.summary)
+}
+
+/// What `git` and `staged` end with: configured excludes, then [`finish`] with the
+/// repository's provenance.
+struct RepoEnd<'a> {
+    repo: &'a Repository,
+    root: &'a Path,
+    prep: &'a Prepared,
+    started: Instant,
+    verify: Option<&'a VerifyOptions>,
+}
+
+impl RepoEnd<'_> {
+    fn finish(
+        &self,
+        common: &CommonArgs,
+        mut findings: Vec<Finding>,
+        mut summary: Summary,
+    ) -> Result<i32> {
+        apply_excludes(&mut findings, &self.prep.config.exclude, self.root)?;
+        summary.findings = findings.len() as u64;
+        let rules: Vec<Rule> = self.prep.matcher.rules().cloned().collect();
+        let repository = git::repository_info(self.repo);
+        let ctx = EmitContext {
+            rules: &rules,
+            repository: Some(&repository),
+        };
+        finish(common, findings, summary, self.started, self.verify, &ctx)
+    }
 }
 
 /// Redraw one status line on stderr until `done`.
@@ -150,7 +170,7 @@ pub fn staged(args: StagedArgs) -> Result<i32> {
         )
     });
     let (prep, changes) = (prep?, changes?);
-    let (mut findings, mut summary) = staged::scan_staged(
+    let (findings, summary) = staged::scan_staged(
         &repo,
         changes,
         &prep.matcher,
@@ -158,20 +178,12 @@ pub fn staged(args: StagedArgs) -> Result<i32> {
         args.common.max_file_size,
         &warn,
     )?;
-    apply_excludes(&mut findings, &prep.config.exclude, &root)?;
-    summary.findings = findings.len() as u64;
-    let rules: Vec<Rule> = prep.matcher.rules().cloned().collect();
-    let repository = git::repository_info(&repo);
-    let ctx = EmitContext {
-        rules: &rules,
-        repository: Some(&repository),
-    };
-    finish(
-        &args.common,
-        findings,
-        summary,
+    let end = RepoEnd {
+        repo: &repo,
+        root: &root,
+        prep: &prep,
         started,
-        verify_opts.as_ref(),
-        &ctx,
-    )
+        verify: verify_opts.as_ref(),
+    };
+    end.finish(&args.common, findings, summary)
 }
