@@ -70,6 +70,9 @@ struct CompiledRule {
     rule: Rule,
     regex: Regex,
     secret_group: Option<usize>,
+    /// Longest match the pattern can make, in bytes, when bounded (lets keyword hits inside a
+    /// window already searched in vain be skipped).
+    max_len: Option<usize>,
 }
 
 struct RunScanner {
@@ -115,6 +118,12 @@ impl Matcher {
         for (idx, rule) in rules.into_iter().enumerate() {
             let regex = Regex::new(&rule.pattern).map_err(|e| format!("rule {}: {e}", rule.id))?;
             let secret_group = regex.capture_names().position(|n| n == Some("secret"));
+            let max_len = regex_syntax::ParserBuilder::new()
+                .utf8(false)
+                .build()
+                .parse(&rule.pattern)
+                .ok()
+                .and_then(|hir| hir.properties().maximum_len());
             for variant in rule.keywords.iter().flat_map(|k| case_variants(k)) {
                 match literals.iter().position(|l| *l == variant) {
                     Some(p) => keyword_rules[p].push(idx),
@@ -142,6 +151,7 @@ impl Matcher {
                 rule,
                 regex,
                 secret_group,
+                max_len,
             });
         }
         let keywords = if literals.is_empty() {
@@ -191,22 +201,39 @@ impl Matcher {
 
     fn scan_into(&self, hay: &[u8], decode: bool, out: &mut Vec<Match>) {
         if let Some(ac) = &self.keywords {
+            // Per rule, the last window its regex found nothing in. Text dense with a keyword
+            // (`JQQJ9` a million times, shared by eight rules) would otherwise be searched again
+            // for every hit.
+            let mut clear: Vec<Option<(usize, usize)>> = vec![None; self.rules.len()];
             for hit in ac.find_iter(hay) {
                 for &ri in &self.keyword_rules[hit.pattern().as_usize()] {
                     let cr = &self.rules[ri];
                     if cr.rule.decoder.is_some() && !decode {
                         continue;
                     }
-                    let prefix = cr.rule.max_prefix.unwrap_or(LOOKBEHIND);
+                    // A match holding this hit starts at most `max_prefix` before it and ends
+                    // within `max_len` of that; strictly inside a window already searched in
+                    // vain (look-arounds saw the same bytes), there is none.
+                    let from = hit
+                        .start()
+                        .saturating_sub(cr.rule.max_prefix.unwrap_or(LOOKBEHIND));
+                    if let (Some(max), Some((clear_from, clear_to))) = (cr.max_len, clear[ri])
+                        && from >= clear_from
+                        && hit.start() + max < clear_to
+                    {
+                        continue;
+                    }
                     // Secrets do not span lines: the window ends at the line's end. Searching
-                    // `hay[..end]` from `at` (not a sub-slice) keeps the text before `at`
+                    // `hay[..end]` from `from` (not a sub-slice) keeps the text before it
                     // visible to `\b` and `^`.
-                    let far = (hit.end() + LOOKAHEAD).min(hay.len());
+                    let far = (hit.end() + LOOKAHEAD.max(cr.max_len.unwrap_or(0))).min(hay.len());
                     let end =
                         memchr::memchr(b'\n', &hay[hit.end()..far]).map_or(far, |i| hit.end() + i);
                     let window = &hay[..end];
-                    let mut at = hit.start().saturating_sub(prefix);
+                    let mut at = from;
+                    clear[ri] = Some((from, end));
                     while let Some(caps) = cr.regex.captures_at(window, at) {
+                        clear[ri] = None;
                         let whole = caps.get(0).expect("group 0");
                         if whole.start() > hit.start() {
                             break;
