@@ -7,6 +7,7 @@ pub mod cmd;
 pub mod config;
 pub mod detect;
 pub mod finding;
+pub mod interrupt;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -102,6 +102,9 @@ pub fn scan_paths(
             let findings = &findings;
             let counters = &counters;
             Box::new(move |entry| {
+                if crate::interrupt::interrupted() {
+                    return WalkState::Quit;
+                }
                 match entry {
                     Ok(entry) => {
                         match entry.file_type() {
