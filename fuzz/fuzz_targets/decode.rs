@@ -16,7 +16,11 @@ fuzz_target!(|data: &[u8]| {
     ] {
         if let Some(out) = decode(d, data) {
             if out.identity {
-                assert_eq!(out.text.as_bytes(), data, "identity decode changed the text");
+                assert_eq!(
+                    out.text.as_bytes(),
+                    data,
+                    "identity decode changed the text"
+                );
             }
             if d == Decoder::Base64Credentials {
                 assert!(out.text.contains(':'), "credentials without a colon");

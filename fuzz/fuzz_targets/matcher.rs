@@ -15,7 +15,10 @@ fuzz_target!(|data: &[u8]| {
     let found = m.scan(data);
     let mut last = 0;
     for x in &found {
-        assert!(x.start <= x.end && x.end <= data.len(), "span out of buffer");
+        assert!(
+            x.start <= x.end && x.end <= data.len(),
+            "span out of buffer"
+        );
         assert!(x.start < x.end, "empty span");
         assert!(!x.secret.is_empty(), "empty secret");
         assert!(x.rule < n_rules && x.origin < n_rules, "unknown rule");

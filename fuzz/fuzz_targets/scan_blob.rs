@@ -19,10 +19,16 @@ fuzz_target!(|data: &[u8]| {
             ..ScanOptions::default()
         };
         let r = scan_blob(&MATCHER, data, "fuzz.txt", &opts);
-        assert!(!(scan_binary && r.binary_skipped), "binary skipped with --scan-binary");
+        assert!(
+            !(scan_binary && r.binary_skipped),
+            "binary skipped with --scan-binary"
+        );
         for f in &r.findings {
             assert!(f.line >= 1 && f.column >= 1, "positions are 1-based");
-            assert!(f.end_line == f.line && f.end_column > f.column, "end after start");
+            assert!(
+                f.end_line == f.line && f.end_column > f.column,
+                "end after start"
+            );
             assert!(!f.secret.expose().is_empty(), "empty secret");
             assert_eq!(f.fingerprint.len(), 64);
         }
