@@ -177,6 +177,24 @@ proptest! {
         }
     }
 
+    /// Many tokens among keyword noise: skipping windows already searched must not skip one.
+    #[test]
+    fn tokens_among_keyword_noise_are_all_found(
+        items in prop::collection::vec(
+            (token(), "(JQQJ9|JQQJ99|AZDO|Basic |https://|:| |\n){0,60}", boundary()),
+            1..12,
+        )
+    ) {
+        let text: String = items
+            .iter()
+            .map(|(t, noise, b)| format!("{noise}{b}{}{b}", t.text))
+            .collect();
+        let findings = scan(text.as_bytes());
+        for (t, _, _) in &items {
+            prop_assert!(found(&findings, &t.text).is_some(), "{} not found in {text:?}", t.text);
+        }
+    }
+
     #[test]
     fn broken_tokens_are_not_reported(
         t in token(), pre in filler(), post in filler(), b1 in boundary(), b2 in boundary()

@@ -70,6 +70,8 @@ struct CompiledRule {
     rule: Rule,
     regex: Regex,
     secret_group: Option<usize>,
+    /// Longest match the pattern can make, in bytes, if bounded.
+    max_len: Option<usize>,
 }
 
 struct RunScanner {
@@ -130,6 +132,12 @@ impl Matcher {
         for (idx, rule) in rules.into_iter().enumerate() {
             let regex = Regex::new(&rule.pattern).map_err(|e| format!("rule {}: {e}", rule.id))?;
             let secret_group = regex.capture_names().position(|n| n == Some("secret"));
+            let max_len = regex_syntax::ParserBuilder::new()
+                .utf8(false)
+                .build()
+                .parse(&rule.pattern)
+                .ok()
+                .and_then(|hir| hir.properties().maximum_len());
             for variant in rule.keywords.iter().flat_map(|k| case_variants(k)) {
                 match literals.iter().position(|l| *l == variant) {
                     Some(p) => keyword_rules[p].push(idx),
@@ -157,6 +165,7 @@ impl Matcher {
                 rule,
                 regex,
                 secret_group,
+                max_len,
             });
         }
         let keywords = if literals.is_empty() {
@@ -206,15 +215,30 @@ impl Matcher {
 
     fn scan_into(&self, hay: &[u8], decode: bool, out: &mut Vec<Match>) {
         if let Some(ac) = &self.keywords {
+            // Per rule, the last window its regex found nothing in. Text dense with a keyword
+            // (`JQQJ9` a million times) would otherwise have every window searched again for
+            // every hit: a few MiB took minutes.
+            let mut empty_window: Vec<Option<(usize, usize)>> = vec![None; self.rules.len()];
             for hit in ac.find_iter(hay) {
                 for &ri in &self.keyword_rules[hit.pattern().as_usize()] {
                     let cr = &self.rules[ri];
                     if cr.rule.decoder.is_some() && !decode {
                         continue;
                     }
+                    // A match holding this hit lies in hit.end-max .. hit.start+max; if that
+                    // is strictly inside a window without matches (so look-arounds saw the
+                    // same bytes), there is none.
+                    if let (Some(max), Some((ps, pe))) = (cr.max_len, empty_window[ri])
+                        && hit.end().saturating_sub(max) > ps
+                        && hit.start() + max < pe
+                    {
+                        continue;
+                    }
                     let ws = hit.start().saturating_sub(LOOKBEHIND);
                     let we = (hit.end() + LOOKAHEAD).min(hay.len());
+                    empty_window[ri] = Some((ws, we));
                     for caps in cr.regex.captures_iter(&hay[ws..we]) {
+                        empty_window[ri] = None;
                         let whole = caps.get(0).expect("group 0");
                         if ws + whole.start() > hit.start() {
                             break;
