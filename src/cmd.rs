@@ -6,6 +6,7 @@ use crate::cli::{ColorWhen, CommonArgs, FakeTokenArgs, RuleSetArgs, RulesCommand
 use crate::config::Config;
 use crate::detect::{Matcher, checksum::LegacyKind, fake};
 use crate::finding::{Finding, RepositoryInfo, Summary, Verification};
+use crate::interrupt;
 use crate::report::{self, Report};
 use crate::rules::{self, Confidence, Rule};
 use crate::scan::ScanOptions;
@@ -165,9 +166,11 @@ pub fn finish(
         summary.suppressed += dropped;
         summary.findings = findings.len() as u64;
     }
+    interrupt::exit_if_interrupted();
     if let Some(v) = verify_opts {
         verify::verify_findings(&mut findings, v, &warn);
     }
+    interrupt::exit_if_interrupted();
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
     emit_with(common, &findings, &summary, ctx)
 }
@@ -240,14 +243,15 @@ pub fn emit_with(
 }
 
 /// Write to a temporary file beside `path` (mode 0600), then rename it into place, so a
-/// reader never sees a partial report.
+/// reader never sees a partial report; on an error or Ctrl-C the temporary file is removed.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let name = path.file_name().context("output path has no file name")?;
-    let tmp = dir.join(format!(".{}.patrol-tmp", name.to_string_lossy()));
+    let tmp =
+        interrupt::TempFile::register(dir.join(format!(".{}.patrol-tmp", name.to_string_lossy())));
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -256,12 +260,13 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         opts.mode(0o600);
     }
     let mut f = opts
-        .open(&tmp)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
+        .open(tmp.path())
+        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
     f.write_all(bytes)
         .and_then(|_| f.sync_all())
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 

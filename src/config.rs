@@ -75,10 +75,29 @@ impl Config {
         if let Some(c) = &cfg.min_confidence {
             c.parse::<crate::rules::Confidence>()?;
         }
-        for r in &cfg.allow_regexes {
-            regex::Regex::new(r).map_err(|e| format!("allow_regexes: {e}"))?;
+        for (i, r) in cfg.allow_regexes.iter().enumerate() {
+            regex::Regex::new(r).map_err(|e| {
+                format!(
+                    "allow_regexes entry {} is not a valid regex: {}",
+                    i + 1,
+                    regex_error_kind(&e)
+                )
+            })?;
         }
         Ok(cfg)
+    }
+}
+
+/// What is wrong with a regex, without the regex: the full error quotes the pattern, and an
+/// allow pattern can hold (part of) a secret.
+fn regex_error_kind(e: &regex::Error) -> String {
+    match e {
+        regex::Error::Syntax(s) => s
+            .lines()
+            .last()
+            .map_or("syntax error", |l| l.trim_start_matches("error: "))
+            .to_string(),
+        other => other.to_string(),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod cmd_workflow;
 pub mod config;
 pub mod detect;
 pub mod finding;
+pub mod interrupt;
 pub mod report;
 pub mod rules;
 pub mod scan;

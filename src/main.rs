@@ -17,6 +17,7 @@ fn main() {
             std::process::exit(code);
         }
     };
+    patrol::interrupt::install();
     let result = match cli.command {
         Command::Scan(args) => cmd::scan(args),
         Command::Rules(c) => cmd::rules_cmd(c),

@@ -178,9 +178,17 @@ pub enum RuleError {
 
 /// Parse one rule file's text; `origin` names it in errors.
 pub fn parse_rules(origin: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
+    // Not the error's Display: it quotes the offending line, and rule examples hold tokens.
     let file: RuleFile = toml::from_str(text).map_err(|e| RuleError::Parse {
         path: origin.to_string(),
-        message: e.to_string(),
+        message: match e.span() {
+            Some(span) => format!(
+                "line {}: {}",
+                text[..span.start].matches('\n').count() + 1,
+                e.message()
+            ),
+            None => e.message().to_string(),
+        },
     })?;
     for rule in &file.rules {
         check_rule(origin, rule)?;

@@ -81,6 +81,7 @@ fn collect(
         return;
     }
     let mut pos = Positions::new(hay);
+    let mut line_facts: Option<(usize, bool, String)> = None;
     for m in matches {
         let rule = matcher.rule(m.rule);
         if rule.confidence < opts.min_confidence {
@@ -88,7 +89,19 @@ fn collect(
         }
         let (line, column, line_start, line_end) = pos.locate(m.start);
         let line_bytes = &hay[line_start..line_end];
-        if allowed(line_bytes, &m, opts) {
+        // Per line, not per match: a minified line can be megabytes long and hold thousands.
+        if line_facts
+            .as_ref()
+            .is_none_or(|(at, _, _)| *at != line_start)
+        {
+            line_facts = Some((
+                line_start,
+                has_allow_marker(line_bytes),
+                line_hash(line_bytes),
+            ));
+        }
+        let (_, marked, hash) = line_facts.as_ref().expect("just set");
+        if *marked || allowed_value(&m, opts) {
             result.suppressed += 1;
             continue;
         }
@@ -110,7 +123,7 @@ fn collect(
             end_line,
             end_column,
             fingerprint: fingerprint(&rule.id, &m.secret),
-            line_hash: line_hash(line_bytes),
+            line_hash: hash.clone(),
             secret: Secret::new(m.secret),
             confidence: rule.confidence,
             severity: rule.severity,
@@ -122,11 +135,14 @@ fn collect(
     }
 }
 
-fn allowed(line: &[u8], m: &Match, opts: &ScanOptions) -> bool {
+fn has_allow_marker(line: &[u8]) -> bool {
     ALLOW_MARKERS
         .iter()
         .any(|mk| memchr::memmem::find(line, mk).is_some())
-        || opts.allow_values.iter().any(|v| v == &m.secret)
+}
+
+fn allowed_value(m: &Match, opts: &ScanOptions) -> bool {
+    opts.allow_values.iter().any(|v| v == &m.secret)
         || opts.allow_regexes.iter().any(|r| r.is_match(&m.secret))
 }
 
@@ -137,12 +153,18 @@ fn line_hash(line: &[u8]) -> String {
     hex(&Sha256::digest(capped)[..8])
 }
 
-/// Incremental offset → (line, column) for ascending offsets.
+/// Incremental offset → (line, column) for ascending offsets. Each byte is looked at a
+/// bounded number of times however many matches share a line, so a single huge line with
+/// many secrets costs linear, not quadratic, time.
 struct Positions<'a> {
     hay: &'a [u8],
+    /// The last offset located, and its line, line start and column.
     offset: usize,
     line: usize,
     line_start: usize,
+    column: usize,
+    /// End of the line starting at `line_start`, once looked up.
+    line_end: Option<usize>,
 }
 
 impl<'a> Positions<'a> {
@@ -152,6 +174,8 @@ impl<'a> Positions<'a> {
             offset: 0,
             line: 1,
             line_start: 0,
+            column: 1,
+            line_end: None,
         }
     }
 
@@ -160,14 +184,22 @@ impl<'a> Positions<'a> {
         if at < self.offset {
             *self = Positions::new(self.hay);
         }
-        for nl in memchr::memchr_iter(b'\n', &self.hay[self.offset..at]) {
-            self.line += 1;
-            self.line_start = self.offset + nl + 1;
+        let seg = &self.hay[self.offset..at];
+        match memchr::memrchr(b'\n', seg) {
+            Some(last) => {
+                self.line += memchr::memchr_iter(b'\n', seg).count();
+                self.line_start = self.offset + last + 1;
+                self.column = 1 + char_count(&self.hay[self.line_start..at]);
+                self.line_end = None;
+            }
+            None => self.column += char_count(seg),
         }
         self.offset = at;
-        let column = 1 + char_count(&self.hay[self.line_start..at]);
-        let line_end = memchr::memchr(b'\n', &self.hay[at..]).map_or(self.hay.len(), |i| at + i);
-        (self.line, column, self.line_start, line_end)
+        let hay = self.hay;
+        let line_end = *self
+            .line_end
+            .get_or_insert_with(|| memchr::memchr(b'\n', &hay[at..]).map_or(hay.len(), |i| at + i));
+        (self.line, self.column, self.line_start, line_end)
     }
 }
 

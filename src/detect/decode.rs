@@ -14,8 +14,8 @@ const B64: GeneralPurpose = GeneralPurpose::new(
         .with_decode_allow_trailing_bits(true),
 );
 
-/// What a decoder produced.
-#[derive(Debug, Clone)]
+/// What a decoder produced. Its `Debug` shows the text redacted.
+#[derive(Clone)]
 pub struct Decoded {
     /// The decoded text: `user:password` for credentials, else the password.
     pub text: String,
@@ -24,6 +24,19 @@ pub struct Decoded {
     /// True when `text` is byte-for-byte the captured text, so inner offsets map back exactly.
     pub identity: bool,
     pub encoding: Option<&'static str>,
+}
+
+// A panic message or debug print must not reveal the credential.
+impl std::fmt::Debug for Decoded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::finding::Secret;
+        f.debug_struct("Decoded")
+            .field("text", &Secret::new(self.text.clone()))
+            .field("password", &Secret::new(self.password.clone()))
+            .field("identity", &self.identity)
+            .field("encoding", &self.encoding)
+            .finish()
+    }
 }
 
 impl Decoded {

@@ -81,8 +81,8 @@ struct RunScanner {
     rules: Vec<usize>,
 }
 
-/// One secret found in a buffer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One secret found in a buffer. Its `Debug` shows the secret redacted.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Match {
     /// Index of the rule the finding is reported under.
     pub rule: usize,
@@ -97,6 +97,21 @@ pub struct Match {
     pub encoding: Option<&'static str>,
     /// Organisation named near the secret, if any.
     pub organization: Option<String>,
+}
+
+// A panic message or debug print must not reveal the secret.
+impl std::fmt::Debug for Match {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Match")
+            .field("rule", &self.rule)
+            .field("origin", &self.origin)
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .field("secret", &crate::finding::Secret::new(self.secret.clone()))
+            .field("encoding", &self.encoding)
+            .field("organization", &self.organization)
+            .finish()
+    }
 }
 
 /// All rules, compiled once and shared by every thread.

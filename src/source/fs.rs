@@ -102,6 +102,9 @@ pub fn scan_paths(
             let findings = &findings;
             let counters = &counters;
             Box::new(move |entry| {
+                if crate::interrupt::interrupted() {
+                    return WalkState::Quit;
+                }
                 match entry {
                     Ok(entry) => {
                         match entry.file_type() {
@@ -170,11 +173,16 @@ fn scan_file(
         counters.unreadable.fetch_add(1, Ordering::Relaxed);
         warn(format!("cannot read {display}: {e}"));
     };
-    let file = match std::fs::File::open(path) {
+    let file = match open_nonblocking(path) {
         Ok(f) => f,
         Err(e) => return unreadable(e),
     };
     let len = match file.metadata() {
+        // Replaced by a FIFO or device since the walk saw a regular file: not read.
+        Ok(m) if !m.is_file() => {
+            counters.other.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         Ok(m) => m.len(),
         Err(e) => return unreadable(e),
     };
@@ -216,6 +224,20 @@ fn scan_file(
             .expect("no panics while holding the lock")
             .extend(result.findings);
     }
+}
+
+/// Open for reading without blocking: opening a FIFO for reading blocks until a writer
+/// comes, and a regular file the walk saw can have been replaced by one since. On regular
+/// files the flag changes nothing.
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK);
+    }
+    opts.open(path)
 }
 
 /// The path as findings show it: relative to the single root directory, `/`-separated.

@@ -372,6 +372,9 @@ pub fn scan_history(
         .par_iter()
         .with_min_len(8)
         .fold(Vec::new, |mut found, &id| {
+            if crate::interrupt::interrupted() {
+                return found;
+            }
             if let Err(e) = pool.with(|r| discover(r, id, &ctx, &mut found)) {
                 cannot_open(e);
             }
@@ -388,6 +391,9 @@ pub fn scan_history(
     blobs.sort_by_cached_key(|(oid, _)| order.position(*oid));
     drop(order);
     blobs.par_chunks(64).for_each(|run| {
+        if crate::interrupt::interrupted() {
+            return;
+        }
         let scanned = pool.with(|r| {
             for (oid, path) in run {
                 let state = scan_one(r, *oid, path, &ctx);
