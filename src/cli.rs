@@ -8,7 +8,7 @@ use std::path::PathBuf;
 /// patrol: finds Azure DevOps personal access tokens and HTTP Basic credentials in files and
 /// git history.
 ///
-/// Exit codes: 0 no findings, 1 findings, 2 error.
+/// Exit codes: 0 no findings, 1 findings, 2 error, 130 interrupted.
 #[derive(Debug, Parser)]
 #[command(name = "patrol", version, about, long_about = None)]
 pub struct Cli {
