@@ -5,6 +5,18 @@ use patrol::cli::{Cli, Command};
 use patrol::{cmd, cmd_git, cmd_workflow};
 
 fn main() {
+    // A panic message can quote whatever the code was looking at, scanned text included:
+    // print where it happened, never what.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "error: internal error{at} (its message is withheld because it may quote scanned \
+             content); please report it with the command that triggered it"
+        );
+    }));
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
