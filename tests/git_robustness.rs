@@ -103,14 +103,14 @@ fn a_missing_blob_is_a_warning_with_its_id_and_the_scan_goes_on() {
 }
 
 #[test]
-fn thousands_of_refs_are_fine() {
+fn ten_thousand_refs_are_fine() {
     let repo = Repo::new();
     repo.write("a.txt", "a\n");
     let first = repo.commit_all("a");
     repo.write("b.env", &format!("PAT={}\n", token(23)));
     let second = repo.commit_all("b");
     let mut refs = String::new();
-    for i in 0..3000 {
+    for i in 0..10_000 {
         let target = if i % 2 == 0 { &first } else { &second };
         refs.push_str(&format!("create refs/tags/t{i} {target}\n"));
     }
@@ -223,4 +223,49 @@ fn history_findings_go_through_baselines_and_sarif_like_file_findings() {
     assert_eq!(vcs["revisionId"], new.as_str());
     assert_eq!(vcs["branch"], "main");
     assert_eq!(doc["runs"][0]["results"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_corrupt_pack_is_warned_about_and_the_scan_goes_on() {
+    let repo = Repo::new();
+    // Incompressible content makes a pack large enough to damage in its middle only.
+    let mut rng = patrol::detect::fake::FakeRng::new(77);
+    for i in 0..40 {
+        let noise: String = (0..2000)
+            .map(|_| char::from(b'a' + (rng.next_u64() % 26) as u8))
+            .collect();
+        repo.write(&format!("noise/{i}.txt"), &format!("{noise}\n"));
+    }
+    repo.write("b.env", &format!("PAT={}\n", token(24)));
+    repo.commit_all("everything");
+    repo.git(&["repack", "-a", "-d", "-q"]);
+    let pack_dir = repo.path().join(".git/objects/pack");
+    let pack = std::fs::read_dir(&pack_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "pack"))
+        .expect("a pack file");
+    let mut bytes = std::fs::read(&pack).unwrap();
+    let mid = bytes.len() / 2;
+    for b in &mut bytes[mid..mid + 200] {
+        *b ^= 0x5a;
+    }
+    let mut perms = std::fs::metadata(&pack).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&pack, perms).unwrap();
+    std::fs::write(&pack, &bytes).unwrap();
+
+    let run = patrol_git(&repo, &[]);
+    assert!(
+        run.code == 0 || run.code == 1,
+        "exit {}: {}",
+        run.code,
+        run.stderr
+    );
+    assert!(!run.stderr.contains("internal error"), "{}", run.stderr);
+    assert!(run.summary("unreadable") >= 1, "{}", run.stderr);
+    assert!(run.stderr.contains("cannot read"), "{}", run.stderr);
+    // The damage is in one region: most blobs were still read and scanned.
+    assert!(run.summary("blobs") >= 30, "{}", run.json["summary"]);
 }
