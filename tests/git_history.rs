@@ -97,6 +97,54 @@ fn renamed_file_is_reported_once_at_the_path_where_the_token_entered() {
 }
 
 #[test]
+fn file_renamed_and_edited_at_once_keeps_its_old_token_but_reports_a_new_one() {
+    let repo = Repo::new();
+    let body = format!("header\nTOKEN={}\nfooter\n", token(30));
+    repo.write("config/old.env", &body);
+    let added = repo.commit_all("add config");
+    repo.git(&["rm", "-q", "config/old.env"]);
+    repo.write(
+        "config/renamed.env",
+        &format!("{body}EXTRA={}\nmore\n", token(31)),
+    );
+    let moved = repo.commit_all("rename and edit config");
+
+    let run = patrol_git(&repo, &[]);
+    assert_eq!(
+        run.findings(),
+        vec![
+            brief(PAT, "config/old.env", 2, &added),
+            brief(PAT, "config/renamed.env", 4, &moved),
+        ]
+    );
+}
+
+#[test]
+fn staged_rename_with_an_edit_reports_only_the_new_token() {
+    let repo = Repo::new();
+    let body = format!("header\nTOKEN={}\nfooter\n", token(32));
+    repo.write("old.env", &body);
+    repo.commit_all("add config");
+    repo.git(&["rm", "-q", "old.env"]);
+    repo.write("new.env", &format!("{body}EXTRA={}\n", token(33)));
+    repo.git(&["add", "new.env"]);
+    let run = patrol(repo.path(), &["staged"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let found: Vec<(String, u64)> = run.json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(found, vec![("new.env".to_string(), 4)]);
+}
+
+#[test]
 fn token_in_a_deleted_file_is_still_found() {
     let repo = Repo::new();
     repo.write("notes.txt", &format!("remember: {}\n", token(5)));

@@ -527,12 +527,19 @@ fn attribute_commit(repo: &Repository, id: Oid, memo: &TreeMemo<'_>, records: &m
         return;
     }
     let found = introduced::introduced_within(repo, &tree, &parents, &|t| memo.holds(repo, t));
+    let moved_from: Vec<Oid> = found
+        .removed
+        .iter()
+        .filter(|b| memo.wanted.contains(b))
+        .copied()
+        .collect();
     for (blob, path) in found.blobs {
         if memo.wanted.contains(&blob) {
             records.push(Record {
                 blob,
                 path,
                 commit: id,
+                moved_from: moved_from.clone(),
             });
         }
     }

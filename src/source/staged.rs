@@ -134,18 +134,25 @@ pub fn scan_staged(
             continue;
         }
         // Keep only secrets on lines the change adds: what HEAD's version already held on
-        // an identical line is not news.
-        let carried: HashSet<_> = match old_blob {
-            Some(old) => match read_and_scan(repo, old, matcher, opts, max_file_size) {
-                Ok(f) => f.iter().map(carried_key).collect(),
+        // an identical line is not news, and neither is what a file deleted in the same
+        // change held (a file renamed and edited at once).
+        let olds: Vec<Oid> = match old_blob {
+            Some(old) => vec![old],
+            None => leaving.iter().copied().collect(),
+        };
+        let mut carried: HashSet<_> = HashSet::new();
+        for old in olds {
+            match read_and_scan(repo, old, matcher, opts, max_file_size) {
+                Ok(f) => carried.extend(f.iter().map(carried_key)),
                 Err(e) => {
                     summary.unreadable += 1;
-                    warn(format!("cannot read blob {old} ({path}): {}", e.message()));
-                    HashSet::new()
+                    warn(format!(
+                        "cannot read blob {old} (before {path}): {}",
+                        e.message()
+                    ));
                 }
-            },
-            None => HashSet::new(),
-        };
+            }
+        }
         findings.extend(
             result
                 .findings

@@ -21,6 +21,9 @@ pub struct Introduced {
     pub gitlinks: u64,
     /// Trees that could not be read: `(tree id, path)`.
     pub unreadable: Vec<(Oid, String)>,
+    /// Blobs that left a path in this commit (deleted, replaced or renamed away), when the
+    /// commit introduced anything: a renamed-and-edited file's old version is among them.
+    pub removed: Vec<Oid>,
 }
 
 /// Scratch state of one comparison.
@@ -71,6 +74,7 @@ pub fn introduced_within(
         }
         let removed = &walk.removed_blobs;
         walk.out.blobs.retain(|(oid, _)| !removed.contains(oid));
+        walk.out.removed = walk.removed_blobs.into_iter().collect();
     }
     walk.out
 }

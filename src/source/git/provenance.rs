@@ -4,8 +4,9 @@
 //!
 //! A finding is *carried over*, not introduced, when the version of the same path in a parent
 //! holds the same secret on a line with the same content. Such findings are dropped: editing
-//! another line of a file that holds an old token does not report the token again. (Staged
-//! scanning applies the same rule against HEAD.)
+//! another line of a file that holds an old token does not report the token again. So is a
+//! secret on an identical line of a file the same commit removed elsewhere: a file renamed
+//! and edited at once is not a new leak. (Staged scanning applies the same rule against HEAD.)
 
 use crate::detect::Matcher;
 use crate::finding::{CommitInfo, Finding};
@@ -19,6 +20,9 @@ pub struct Record {
     pub blob: Oid,
     pub path: Vec<u8>,
     pub commit: Oid,
+    /// Blobs with findings that the same commit removed from other paths: a file renamed and
+    /// edited at once carries its old secrets over from one of these.
+    pub moved_from: Vec<Oid>,
 }
 
 /// What identifies a secret on a line: the finding's fingerprint (rule and secret) and the
@@ -79,7 +83,10 @@ impl<'r> Attributor<'r> {
                     continue;
                 }
             };
-            let carried = self.carried_from_parents(&commit, &r.path);
+            let mut carried = self.carried_from_parents(&commit, &r.path);
+            for &old in &r.moved_from {
+                carried.extend(self.keys_of(old).iter().cloned());
+            }
             let info = self
                 .commits
                 .entry(r.commit)
