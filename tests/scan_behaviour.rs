@@ -214,6 +214,8 @@ fn fifo_is_never_opened() {
     let (doc, out) = patrol_json(&["scan", "."], dir.path());
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(doc["summary"]["skipped_other"], 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("skipped pipe: not a regular file"), "{err}");
 }
 
 #[test]

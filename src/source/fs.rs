@@ -113,6 +113,10 @@ pub fn scan_paths(
                             // FIFOs, sockets, devices: never opened.
                             _ => {
                                 counters.other.fetch_add(1, Ordering::Relaxed);
+                                warn(format!(
+                                    "skipped {}: not a regular file (FIFO, socket or device)",
+                                    display_path(entry.path(), base)
+                                ));
                                 return WalkState::Continue;
                             }
                         }
@@ -181,6 +185,7 @@ fn scan_file(
         // Replaced by a FIFO or device since the walk saw a regular file: not read.
         Ok(m) if !m.is_file() => {
             counters.other.fetch_add(1, Ordering::Relaxed);
+            warn(format!("skipped {display}: no longer a regular file"));
             return;
         }
         Ok(m) => m.len(),
