@@ -172,7 +172,7 @@ pub fn finish(
     }
     interrupt::exit_if_interrupted();
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
-    emit_with(common, &findings, &summary, ctx)
+    emit(common, &findings, &summary, ctx)
 }
 
 /// What reporters may use beyond findings and summary (SARIF's rule metadata and provenance).
@@ -184,18 +184,8 @@ pub struct EmitContext<'a> {
     pub repository: Option<&'a RepositoryInfo>,
 }
 
-/// Render and write the report with the built-in rules' metadata; see [`emit_with`].
-pub fn emit(common: &CommonArgs, findings: &[Finding], summary: &Summary) -> Result<i32> {
-    let builtin = rules::builtin_rules();
-    let ctx = EmitContext {
-        rules: &builtin,
-        repository: None,
-    };
-    emit_with(common, findings, summary, &ctx)
-}
-
 /// Render and write the report; returns the exit code for the findings.
-pub fn emit_with(
+pub fn emit(
     common: &CommonArgs,
     findings: &[Finding],
     summary: &Summary,
