@@ -8,9 +8,9 @@ use crate::finding::{Finding, Summary};
 use crate::scan::{ScanOptions, scan_blob};
 use crate::source::fs::human_bytes;
 use crate::source::git::GitError;
-use crate::source::git::provenance::{carried_key, read_and_scan};
+use crate::source::git::provenance::{CarriedKey, carried_key, read_and_scan};
 use git2::{Delta, DiffOptions, ErrorCode, FileMode, Oid, Repository};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// What the index changes relative to HEAD: the blobs to scan, found without any rule.
 pub struct StagedChanges {
@@ -93,6 +93,7 @@ pub fn scan_staged(
     warn: &dyn Fn(String),
 ) -> Result<(Vec<Finding>, Summary), GitError> {
     let StagedChanges { arriving, leaving } = changes;
+    let mut old_keys: HashMap<Oid, Vec<CarriedKey>> = HashMap::new();
     let mut summary = Summary::default();
     let mut findings = Vec::new();
     for (oid, old_blob, path) in arriving {
@@ -140,18 +141,23 @@ pub fn scan_staged(
             Some(old) => vec![old],
             None => leaving.iter().copied().collect(),
         };
-        let mut carried: HashSet<_> = HashSet::new();
+        let mut carried: HashSet<CarriedKey> = HashSet::new();
         for old in olds {
-            match read_and_scan(repo, old, matcher, opts, max_file_size) {
-                Ok(f) => carried.extend(f.iter().map(carried_key)),
-                Err(e) => {
-                    summary.unreadable += 1;
-                    warn(format!(
-                        "cannot read blob {old} (before {path}): {}",
-                        e.message()
-                    ));
+            // Each old blob is read once, however many staged files it is compared with.
+            let keys = old_keys.entry(old).or_insert_with(|| {
+                match read_and_scan(repo, old, matcher, opts, max_file_size) {
+                    Ok(f) => f.iter().map(carried_key).collect(),
+                    Err(e) => {
+                        summary.unreadable += 1;
+                        warn(format!(
+                            "cannot read blob {old} (before {path}): {}",
+                            e.message()
+                        ));
+                        Vec::new()
+                    }
                 }
-            }
+            });
+            carried.extend(keys.iter().cloned());
         }
         findings.extend(
             result
