@@ -167,6 +167,10 @@ pub struct CommonArgs {
     /// Seconds before one verification request gives up (with --verify).
     #[arg(long, default_value_t = 10, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=300))]
     pub verify_timeout: u64,
+    /// Seconds all verification may take (with --verify); tokens left unchecked then are
+    /// reported `unknown (deadline)`.
+    #[arg(long, default_value_t = 120, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub verify_deadline: u64,
     /// Exit 1 on `any` finding, or only when some token was verified `valid` (needs --verify).
     #[arg(long, default_value = "any", value_name = "WHICH")]
     pub fail_on: FailOn,

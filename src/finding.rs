@@ -75,6 +75,31 @@ pub struct RepositoryInfo {
     pub branch: Option<String>,
 }
 
+/// Where a finding's organisation name came from, best evidence first (the derived order is
+/// the order of preference when several are found).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgSource {
+    /// Azure DevOps answered for this organisation when `--verify` checked the token.
+    Verified,
+    /// An Azure DevOps URL on the token's own line: the token is used with that organisation.
+    SameLine,
+    /// A git remote of the scanned repository.
+    Remote,
+    /// A key naming the organisation near the token (`AZURE_DEVOPS_ORG=…`, `"organization": …`).
+    Key,
+    /// An Azure DevOps URL near the token, on another line.
+    Url,
+}
+
+impl OrgSource {
+    /// Whether the name is only inferred from surroundings, so a rejection there does not
+    /// prove the token dead (it may belong to another organisation).
+    pub fn guessed(self) -> bool {
+        !matches!(self, OrgSource::Verified | OrgSource::SameLine)
+    }
+}
+
 /// Outcome of a live check (`--verify`).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, Default)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -114,6 +139,8 @@ pub struct Finding {
     pub confidence: Confidence,
     pub severity: Severity,
     pub organization: Option<String>,
+    /// Which evidence named `organization` (set whenever it is).
+    pub organization_source: Option<OrgSource>,
     /// `base64`, `url`, `utf-16le`, … when the secret was not in the text as is.
     pub encoding: Option<String>,
     pub commit: Option<CommitInfo>,

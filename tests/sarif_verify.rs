@@ -23,8 +23,8 @@ fn verified_tokens_in_sarif() {
     ]));
     let dir = tempfile::tempdir().unwrap();
     for (name, token) in [("a_good.env", &good), ("b_bad.env", &bad)] {
-        let text =
-            format!("# https://dev.azure.com/contoso/app/_git/app\nAZURE_DEVOPS_EXT_PAT={token}\n");
+        // The organisation on the token's own line: a rejection there is final.
+        let text = format!("AZURE_DEVOPS_EXT_PAT={token} # https://dev.azure.com/contoso/app\n");
         std::fs::write(dir.path().join(name), text).unwrap();
     }
     let out = Command::new(env!("CARGO_BIN_EXE_patrol"))

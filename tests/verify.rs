@@ -24,9 +24,17 @@ fn tokens(seed: u64, n: usize) -> Vec<String> {
         .collect()
 }
 
+/// The token used with the organisation on its own line: a rejection there is final.
 fn with_org(token: &str) -> String {
     format!(
-        "git remote add origin https://dev.azure.com/{ORG}/app/_git/app\nAZURE_DEVOPS_EXT_PAT={token}\n"
+        "AZURE_DEVOPS_EXT_PAT={token} az devops project list --org https://dev.azure.com/{ORG}/\n"
+    )
+}
+
+/// The organisation only guessed: a badge of it two lines above the token.
+fn near_org(token: &str, org: &str) -> String {
+    format!(
+        "[![build](https://dev.azure.com/{org}/app/_apis/build/status/ci)](x)\n\nAZURE_DEVOPS_EXT_PAT={token}\n"
     )
 }
 
@@ -305,4 +313,118 @@ fn the_mock_demands_the_suppress_header_like_azure_devops() {
     s.read_to_string(&mut reply).unwrap();
     assert!(reply.starts_with("HTTP/1.1 203"), "{reply}");
     assert!(reply.contains("text/html"));
+}
+
+#[test]
+fn a_rejection_by_a_guessed_organisation_is_confirmed_before_invalid() {
+    let t = tokens(61, 4);
+    let (member, scoped, dead_near, dead_stated) = (&t[0], &t[1], &t[2], &t[3]);
+    let mock = MockAdo::start(HashMap::from([
+        (member.clone(), Behaviour::MemberOf("fabrikam")),
+        (scoped.clone(), Behaviour::ScopedTo("fabrikam")),
+        (dead_near.clone(), Behaviour::Bad),
+        (dead_stated.clone(), Behaviour::Bad),
+    ]));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "member.md", &near_org(member, ORG));
+    write(d, "scoped.md", &near_org(scoped, ORG));
+    write(d, "dead_near.md", &near_org(dead_near, ORG));
+    write(d, "dead_stated.env", &with_org(dead_stated));
+
+    let out = patrol(d, &mock.base, &["--verify", "--format", "json"]);
+    assert_no_token_printed(&out, &t.iter().collect::<Vec<_>>());
+    let found = verifications(&out);
+    let member_v = only(&found, "member.md");
+    assert_eq!(member_v["status"], "valid", "{member_v}");
+    assert!(member_v["identity"].as_str().unwrap().contains(ACCOUNT));
+    for file in ["scoped.md", "dead_near.md"] {
+        let v = only(&found, file);
+        assert_eq!(v["status"], "unknown", "{file}: {v}");
+        let reason = v["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("guessed") && reason.contains(ORG),
+            "{reason}"
+        );
+    }
+    assert_eq!(only(&found, "dead_stated.env")["status"], "invalid");
+
+    let paths = |tok: &String| -> Vec<String> {
+        mock.requests_for(tok).into_iter().map(|r| r.path).collect()
+    };
+    let confirmed = vec![
+        format!("/{ORG}/_apis/connectionData"),
+        PROFILE_PATH.to_string(),
+    ];
+    for tok in [member, scoped, dead_near] {
+        assert_eq!(paths(tok), confirmed);
+    }
+    assert_eq!(
+        paths(dead_stated),
+        vec![format!("/{ORG}/_apis/connectionData")]
+    );
+
+    // The live token keeps `--fail-on valid` failing.
+    let only_member = tempfile::tempdir().unwrap();
+    write(only_member.path(), "a.md", &near_org(member, ORG));
+    let out = patrol(
+        only_member.path(),
+        &mock.base,
+        &["--verify", "--fail-on", "valid"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn retry_after_is_capped_and_the_deadline_ends_verification() {
+    let t = tokens(71, 4);
+    let mock = MockAdo::start(HashMap::from([
+        (t[0].clone(), Behaviour::RateLimitedFor(3600)),
+        (t[1].clone(), Behaviour::Slow(Duration::from_secs(6))),
+        (t[2].clone(), Behaviour::Slow(Duration::from_secs(6))),
+        (t[3].clone(), Behaviour::Slow(Duration::from_secs(6))),
+    ]));
+    let dir = tempfile::tempdir().unwrap();
+    for (i, name) in ["a.env", "b.env", "c.env", "d.env"].iter().enumerate() {
+        write(dir.path(), name, &with_org(&t[i]));
+    }
+    let started = Instant::now();
+    let out = patrol(
+        dir.path(),
+        &mock.base,
+        &[
+            "--verify",
+            "--verify-jobs",
+            "1",
+            "--verify-timeout",
+            "2",
+            "--verify-deadline",
+            "3",
+            "--format",
+            "json",
+        ],
+    );
+    let elapsed = started.elapsed();
+    let found = verifications(&out);
+    // Without the deadline: three 2 s timeouts one after another (and 3600 s of waiting).
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    let a = only(&found, "a.env");
+    assert_eq!(a["status"], "unknown");
+    assert!(a["reason"].as_str().unwrap().contains("3600"), "{a}");
+    assert_eq!(
+        mock.requests_for(&t[0]).len(),
+        1,
+        "a 3600 s wait is not waited for"
+    );
+    let d = only(&found, "d.env");
+    assert_eq!(d["status"], "unknown");
+    assert!(d["reason"].as_str().unwrap().starts_with("deadline"), "{d}");
+    assert!(
+        mock.requests_for(&t[3]).is_empty(),
+        "no request after the deadline"
+    );
+    for file in ["b.env", "c.env"] {
+        assert_eq!(only(&found, file)["status"], "unknown");
+    }
+    assert_no_token_printed(&out, &t.iter().collect::<Vec<_>>());
 }

@@ -9,6 +9,7 @@ pub mod decode;
 pub mod fake;
 pub mod placeholder;
 
+use crate::finding::OrgSource;
 use crate::rules::{Confidence, Rule, Validator};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::Regex;
@@ -95,8 +96,8 @@ pub struct Match {
     pub secret: String,
     /// `base64`, `url` or `None` when the secret stands in the text as is.
     pub encoding: Option<&'static str>,
-    /// Organisation named near the secret, if any.
-    pub organization: Option<String>,
+    /// Organisation named near the secret, if any, and what named it.
+    pub organization: Option<(String, OrgSource)>,
 }
 
 // A panic message or debug print must not reveal the secret.
@@ -356,11 +357,17 @@ impl Matcher {
         }
     }
 
-    /// The organisation named closest to `start..end`, within [`ORG_CONTEXT`] bytes.
-    fn organization_near(&self, hay: &[u8], start: usize, end: usize) -> Option<String> {
+    /// The organisation named closest to `start..end`, within [`ORG_CONTEXT`] bytes; a URL on
+    /// the secret's own line wins over one on another line.
+    fn organization_near(
+        &self,
+        hay: &[u8],
+        start: usize,
+        end: usize,
+    ) -> Option<(String, OrgSource)> {
         let ws = start.saturating_sub(ORG_CONTEXT);
         let we = (end + ORG_CONTEXT).min(hay.len());
-        let mut best: Option<(usize, String)> = None;
+        let mut best: Option<((OrgSource, usize), String)> = None;
         for caps in self.org.captures_iter(&hay[ws..we]) {
             let Some(g) = caps.get(1).or_else(|| caps.get(2)) else {
                 continue;
@@ -370,16 +377,22 @@ impl Matcher {
                 continue;
             }
             let pos = ws + g.start();
-            let dist = if pos >= end {
-                pos - end
+            let (dist, between) = if pos >= end {
+                (pos - end, &hay[end..pos])
             } else {
-                start.saturating_sub(pos)
+                (start.saturating_sub(pos), &hay[pos..start.max(pos)])
             };
-            if best.as_ref().is_none_or(|(d, _)| dist < *d) {
-                best = Some((dist, name));
+            let source = if between.contains(&b'\n') {
+                OrgSource::Url
+            } else {
+                OrgSource::SameLine
+            };
+            let rank = (source, dist);
+            if best.as_ref().is_none_or(|(r, _)| rank < *r) {
+                best = Some((rank, name));
             }
         }
-        best.map(|(_, n)| n)
+        best.map(|((source, _), n)| (n, source))
     }
 }
 

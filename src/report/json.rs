@@ -1,7 +1,7 @@
 //! JSON (`{"findings": [...], "summary": {...}}`) and JSON Lines (one finding per line).
 
 use super::{Report, advice::advice, shown_secret};
-use crate::finding::{CommitInfo, Finding, Verification};
+use crate::finding::{CommitInfo, Finding, OrgSource, Verification};
 use serde::Serialize;
 
 /// A finding as JSON shows it; the field set is documented in README.md.
@@ -19,6 +19,8 @@ pub struct JsonFinding<'a> {
     pub confidence: &'static str,
     pub severity: &'static str,
     pub organization: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_source: Option<OrgSource>,
     pub encoding: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<&'a CommitInfo>,
@@ -40,6 +42,7 @@ pub fn json_finding(f: &Finding, show_secrets: bool) -> JsonFinding<'_> {
         confidence: f.confidence.as_str(),
         severity: f.severity.as_str(),
         organization: f.organization.as_deref(),
+        organization_source: f.organization_source,
         encoding: f.encoding.as_deref(),
         commit: f.commit.as_ref(),
         verification: &f.verification,

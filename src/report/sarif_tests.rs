@@ -22,6 +22,7 @@ fn finding(secret: &str, rule_id: &str, provider: &str, severity: Severity) -> F
         confidence: Confidence::High,
         severity,
         organization: None,
+        organization_source: None,
         encoding: None,
         commit: None,
         verification: Verification::NotChecked,

@@ -7,8 +7,6 @@ use crate::finding::Verification;
 use serde_json::Value;
 use std::time::Duration;
 
-/// The longest `Retry-After` we honour; a longer one is shortened to this.
-pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(30);
 /// The wait after a 429 whose `Retry-After` is missing or not a number of seconds.
 pub const RETRY_AFTER_DEFAULT: Duration = Duration::from_secs(5);
 /// Longest display name or account kept from an answer.
@@ -86,13 +84,12 @@ fn is_html(answer: &Answer) -> bool {
     ct_html || answer.body.trim_start().starts_with('<')
 }
 
-/// `Retry-After` in seconds, capped; HTTP dates and garbage get the default wait.
+/// `Retry-After` in seconds, as asked (the client decides how long it is willing to wait);
+/// HTTP dates and garbage get the default wait.
 pub fn retry_after(header: Option<&str>) -> Duration {
     header
         .and_then(|h| h.trim().parse::<u64>().ok())
-        .map_or(RETRY_AFTER_DEFAULT, |s| {
-            Duration::from_secs(s).min(RETRY_AFTER_CAP)
-        })
+        .map_or(RETRY_AFTER_DEFAULT, Duration::from_secs)
 }
 
 fn str_at<'a>(json: &'a Value, pointer: &str) -> Option<&'a str> {
@@ -276,7 +273,7 @@ mod tests {
             classify(ORG, &a),
             Outcome::RetryAfter(Duration::from_secs(1))
         );
-        assert_eq!(retry_after(Some("3600")), RETRY_AFTER_CAP);
+        assert_eq!(retry_after(Some("3600")), Duration::from_secs(3600));
         assert_eq!(retry_after(Some(" 0 ")), Duration::ZERO);
         assert_eq!(
             retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")),

@@ -13,6 +13,11 @@ use ureq::http::{HeaderValue, header};
 
 /// Retries after HTTP 429 before giving up with `unknown`.
 pub const MAX_RETRIES: u32 = 3;
+/// The most one token's requests wait in all after 429 answers; a `Retry-After` that would
+/// go beyond it is not waited for at all (the token is `unknown`).
+pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(15);
+/// How the reason of a token left unchecked by `--verify-deadline` starts.
+pub const DEADLINE: &str = "deadline";
 /// Largest answer body read; connectionData and profile answers are a few KiB.
 const MAX_BODY: u64 = 1 << 20;
 
@@ -32,18 +37,23 @@ impl RateLimit {
         }
     }
 
-    /// Block until this caller's turn.
-    pub fn wait(&self) {
+    /// Block until this caller's turn; `false` at once, taking no turn, if that turn would
+    /// come after `deadline`.
+    pub fn wait(&self, deadline: Option<Instant>) -> bool {
         let now = Instant::now();
         let slot = {
             let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
             let slot = (*next).max(now);
+            if deadline.is_some_and(|d| slot >= d) {
+                return false;
+            }
             *next = slot + self.interval;
             slot
         };
         if slot > now {
             std::thread::sleep(slot - now);
         }
+        true
     }
 
     /// No request from anyone before `delay` has passed (the server asked us to back off).
@@ -60,6 +70,8 @@ pub struct Client {
     endpoints: Endpoints,
     timeout: Duration,
     limit: RateLimit,
+    /// When to stop, and the budget it was set from (for messages).
+    deadline: Option<(Instant, Duration)>,
 }
 
 impl Client {
@@ -84,21 +96,59 @@ impl Client {
             endpoints,
             timeout,
             limit: RateLimit::new(requests_per_second),
+            deadline: None,
         }
     }
 
+    /// Give up on every request that would start after `budget` from now: such tokens are
+    /// `unknown (deadline: …)`, and no request runs past it.
+    pub fn with_deadline(mut self, budget: Duration) -> Self {
+        self.deadline = Some((Instant::now() + budget, budget));
+        self
+    }
+
     /// Check `token` against the organisation's endpoint, or the profile endpoint without one
-    /// (or with a name that fails `endpoint::valid_org`, which never enters a URL).
-    pub fn check(&self, token: &str, org: Option<&str>) -> Verification {
-        let endpoint = match org.filter(|o| endpoint::valid_org(o)) {
-            Some(org) => Endpoint::ConnectionData { org },
-            None => Endpoint::Profile,
-        };
-        let url = self.endpoints.url(endpoint);
+    /// (or with a name that fails `endpoint::valid_org`, which never enters a URL). When the
+    /// organisation was only `guessed` from the token's surroundings, a 401 there is confirmed
+    /// with the organisation-less profile endpoint: the token may belong to another one.
+    pub fn check(&self, token: &str, org: Option<&str>, guessed: bool) -> Verification {
         let auth = basic_auth(token);
+        let v = match org.filter(|o| endpoint::valid_org(o)) {
+            Some(org) => {
+                let v = self.ask(Endpoint::ConnectionData { org }, &auth);
+                if v == Verification::Invalid && guessed {
+                    match self.ask(Endpoint::Profile, &auth) {
+                        Verification::Unknown { reason } if reason.starts_with(DEADLINE) => {
+                            Verification::Unknown { reason }
+                        }
+                        Verification::Unknown { .. } => Verification::Unknown {
+                            reason: format!(
+                                "rejected by '{org}', an organisation guessed from the text \
+                                 near the token, and not confirmed by the organisation-less \
+                                 endpoint; the token may belong to another organisation"
+                            ),
+                        },
+                        confirmed => confirmed,
+                    }
+                } else {
+                    v
+                }
+            }
+            None => self.ask(Endpoint::Profile, &auth),
+        };
+        scrub(v, token, &auth)
+    }
+
+    /// One question to one endpoint, with retries after 429 within the caps and the deadline.
+    fn ask(&self, endpoint: Endpoint, auth: &str) -> Verification {
+        let url = self.endpoints.url(endpoint);
+        let mut waited = Duration::ZERO;
         for attempt in 0..=MAX_RETRIES {
-            self.limit.wait();
-            let outcome = match self.get(&url, &auth) {
+            let timeout = match self.turn() {
+                Ok(t) => t,
+                Err(v) => return v,
+            };
+            let outcome = match self.get(&url, auth, timeout) {
                 Ok(r) => classify::classify(
                     endpoint,
                     &Answer {
@@ -108,20 +158,57 @@ impl Client {
                         body: &r.body,
                     },
                 ),
+                Err(_) if self.deadline.is_some_and(|(at, _)| Instant::now() >= at) => {
+                    return deadline_passed(self.deadline.map_or(Duration::ZERO, |d| d.1));
+                }
                 Err(reason) => Outcome::Done(Verification::Unknown { reason }),
             };
-            match outcome {
-                Outcome::Done(v) => return scrub(v, token, &auth),
-                Outcome::RetryAfter(delay) if attempt < MAX_RETRIES => self.limit.pause(delay),
-                Outcome::RetryAfter(_) => {}
+            let delay = match outcome {
+                Outcome::Done(v) => return v,
+                Outcome::RetryAfter(_) if attempt == MAX_RETRIES => break,
+                Outcome::RetryAfter(delay) => delay,
+            };
+            if waited + delay > MAX_RETRY_WAIT {
+                return Verification::Unknown {
+                    reason: format!(
+                        "rate limited (HTTP 429): Azure DevOps asked to wait {} s, more than \
+                         the {} s patrol waits for one token",
+                        delay.as_secs(),
+                        MAX_RETRY_WAIT.as_secs()
+                    ),
+                };
             }
+            if let Some((at, budget)) = self.deadline
+                && Instant::now() + delay >= at
+            {
+                return deadline_passed(budget);
+            }
+            waited += delay;
+            self.limit.pause(delay);
         }
         Verification::Unknown {
             reason: format!("rate limited (HTTP 429); gave up after {MAX_RETRIES} retries"),
         }
     }
 
-    fn get(&self, url: &str, auth: &str) -> Result<Reply, String> {
+    /// Wait for this request's turn; the time it may take, or `unknown` if the deadline comes
+    /// first.
+    fn turn(&self) -> Result<Duration, Verification> {
+        let Some((at, budget)) = self.deadline else {
+            self.limit.wait(None);
+            return Ok(self.timeout);
+        };
+        if !self.limit.wait(Some(at)) {
+            return Err(deadline_passed(budget));
+        }
+        let left = at.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(deadline_passed(budget));
+        }
+        Ok(self.timeout.min(left))
+    }
+
+    fn get(&self, url: &str, auth: &str, timeout: Duration) -> Result<Reply, String> {
         let mut auth_value = HeaderValue::from_str(auth)
             .map_err(|_| "the token cannot be sent in an HTTP header".to_string())?;
         // Keeps the value out of any Debug output of the request.
@@ -132,6 +219,9 @@ impl Client {
             .header(header::AUTHORIZATION, auth_value)
             .header("X-TFS-FedAuthRedirect", "Suppress")
             .header(header::ACCEPT, "application/json")
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
             .call()
             .map_err(|e| self.describe(&e))?;
         let text = |name| {
@@ -186,6 +276,15 @@ struct Reply {
     content_type: Option<String>,
     retry_after: Option<String>,
     body: String,
+}
+
+fn deadline_passed(budget: Duration) -> Verification {
+    Verification::Unknown {
+        reason: format!(
+            "{DEADLINE}: the --verify-deadline of {} s passed before this token's check ended",
+            budget.as_secs()
+        ),
+    }
 }
 
 /// `Basic base64(":" + token)`: Azure DevOps ignores the user name.
@@ -247,12 +346,19 @@ mod tests {
         let limit = RateLimit::new(20);
         let start = Instant::now();
         for _ in 0..3 {
-            limit.wait();
+            assert!(limit.wait(None));
         }
         assert!(start.elapsed() >= Duration::from_millis(100));
         limit.pause(Duration::from_millis(200));
-        limit.wait();
+        assert!(limit.wait(None));
         assert!(start.elapsed() >= Duration::from_millis(300));
+        limit.pause(Duration::from_secs(60));
+        let before = Instant::now();
+        assert!(!limit.wait(Some(Instant::now() + Duration::from_secs(1))));
+        assert!(
+            before.elapsed() < Duration::from_millis(500),
+            "no sleep past the deadline"
+        );
     }
 
     #[test]
@@ -265,7 +371,7 @@ mod tests {
         let endpoints = Endpoints::from_override(Some(&format!("http://127.0.0.1:{port}")));
         let endpoints = endpoints.unwrap();
         let client = Client::new(endpoints, Duration::from_secs(2), 10);
-        let v = client.check("sekrit", Some("contoso"));
+        let v = client.check("sekrit", Some("contoso"), false);
         match v {
             Verification::Unknown { reason } => {
                 assert!(!reason.contains("sekrit"), "{reason}");

@@ -17,7 +17,7 @@ pub mod client;
 pub mod endpoint;
 
 use crate::cli::CommonArgs;
-use crate::finding::{Finding, Secret, Verification};
+use crate::finding::{Finding, OrgSource, Secret, Verification};
 use crate::rules::Severity;
 use client::Client;
 use endpoint::{BASE_URL_ENV, Endpoints, OverrideRefused};
@@ -40,16 +40,20 @@ pub struct VerifyOptions {
     pub timeout: Duration,
     pub requests_per_second: u32,
     pub endpoints: Endpoints,
+    /// The whole verification's budget: tokens still unchecked when it runs out are
+    /// `unknown (deadline: …)`.
+    pub deadline: Duration,
 }
 
 impl VerifyOptions {
     /// Options for the real Azure DevOps endpoints.
-    pub fn new(jobs: usize, timeout: Duration) -> Self {
+    pub fn new(jobs: usize, timeout: Duration, deadline: Duration) -> Self {
         VerifyOptions {
             jobs: jobs.max(1),
             timeout,
             requests_per_second: REQUESTS_PER_SECOND,
             endpoints: Endpoints::azure_devops(),
+            deadline,
         }
     }
 
@@ -73,6 +77,7 @@ impl VerifyOptions {
         let mut opts = Self::new(
             common.verify_jobs as usize,
             Duration::from_secs(common.verify_timeout),
+            Duration::from_secs(common.verify_deadline),
         );
         opts.endpoints = Endpoints::from_override(value.as_deref())?;
         Ok(Some(opts))
@@ -82,7 +87,8 @@ impl VerifyOptions {
 /// One distinct token to check, and the findings that hold it.
 struct Task {
     token: Secret,
-    org: Option<String>,
+    /// The organisation to ask, and how it was found.
+    org: Option<(String, OrgSource)>,
     findings: Vec<usize>,
 }
 
@@ -104,7 +110,8 @@ pub fn verify_findings(findings: &mut [Finding], opts: &VerifyOptions, warn: &dy
         opts.endpoints.clone(),
         opts.timeout,
         opts.requests_per_second,
-    );
+    )
+    .with_deadline(opts.deadline);
     let results = run(&tasks, opts.jobs, &client);
     for (task, result) in tasks.iter().zip(results) {
         for &i in &task.findings {
@@ -117,11 +124,12 @@ pub fn verify_findings(findings: &mut [Finding], opts: &VerifyOptions, warn: &dy
 }
 
 /// Group findings by token. A token seen near several organisations is checked against the
-/// valid name seen most often (ties: the first seen); names failing `valid_org` are ignored.
+/// name from the best evidence ([`OrgSource`] order), among those the one seen most often
+/// (ties: the first seen); names failing `valid_org` are ignored.
 fn tasks(findings: &[Finding]) -> Vec<Task> {
     let mut index: HashMap<&Secret, usize> = HashMap::new();
     let mut tasks: Vec<Task> = Vec::new();
-    let mut orgs: Vec<Vec<&str>> = Vec::new();
+    let mut orgs: Vec<Vec<(&str, OrgSource)>> = Vec::new();
     for (i, f) in findings.iter().enumerate() {
         if f.provider != PROVIDER {
             continue;
@@ -137,11 +145,15 @@ fn tasks(findings: &[Finding]) -> Vec<Task> {
         });
         tasks[t].findings.push(i);
         if let Some(org) = f.organization.as_deref().filter(|o| endpoint::valid_org(o)) {
-            orgs[t].push(org);
+            orgs[t].push((org, f.organization_source.unwrap_or(OrgSource::Url)));
         }
     }
     for (task, seen) in tasks.iter_mut().zip(orgs) {
-        task.org = most_frequent(&seen).map(str::to_string);
+        let Some(best) = seen.iter().map(|s| s.1).min() else {
+            continue;
+        };
+        let names: Vec<&str> = seen.iter().filter(|s| s.1 == best).map(|s| s.0).collect();
+        task.org = most_frequent(&names).map(|n| (n.to_string(), best));
     }
     tasks
 }
@@ -170,7 +182,11 @@ fn run(tasks: &[Task], jobs: usize, client: &Client) -> Vec<Verification> {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(task) = tasks.get(i) else { break };
-                    let v = client.check(task.token.expose(), task.org.as_deref());
+                    let (org, guessed) = match &task.org {
+                        Some((name, source)) => (Some(name.as_str()), source.guessed()),
+                        None => (None, true),
+                    };
+                    let v = client.check(task.token.expose(), org, guessed);
                     let _ = results[i].set(v);
                 }
             });
@@ -207,6 +223,7 @@ mod tests {
             confidence: Confidence::High,
             severity: Severity::High,
             organization: org.map(str::to_string),
+            organization_source: org.map(|_| OrgSource::Url),
             encoding: None,
             commit: None,
             verification: Verification::NotChecked,
@@ -227,7 +244,7 @@ mod tests {
         assert_eq!(t.len(), 2);
         assert_eq!(t[0].token.expose(), "t1");
         assert_eq!(t[0].findings, vec![0, 3, 4]);
-        assert_eq!(t[0].org.as_deref(), Some("b"));
+        assert_eq!(t[0].org, Some(("b".to_string(), OrgSource::Url)));
         assert_eq!(t[1].findings, vec![2, 5]);
         assert_eq!(t[1].org, None, "an invalid name counts as no organisation");
     }

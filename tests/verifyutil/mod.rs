@@ -27,6 +27,13 @@ pub enum Behaviour {
     SignInPage,
     /// 302 to another path of the same server.
     Redirect,
+    /// 429 with `Retry-After` of this many seconds, every time.
+    RateLimitedFor(u64),
+    /// A token for all organisations whose owner belongs to this one only: 200 from its
+    /// `connectionData` and from the profile, 401 from any other organisation.
+    MemberOf(&'static str),
+    /// A token scoped to this organisation: 200 there, 401 elsewhere and from the profile.
+    ScopedTo(&'static str),
 }
 
 /// One request as the mock saw it.
@@ -178,8 +185,21 @@ fn answer(req: &Recorded, earlier: usize, behaviours: &HashMap<String, Behaviour
         };
         response("200 OK", "application/json; charset=utf-8", "", &body)
     };
+    let org = req
+        .path
+        .strip_suffix("/_apis/connectionData")
+        .map(|p| p.trim_start_matches('/'));
     match behaviour {
         Behaviour::Good => ok(),
+        Behaviour::MemberOf(o) if org.is_none_or(|org| org == o) => ok(),
+        Behaviour::ScopedTo(o) if org == Some(o) => ok(),
+        Behaviour::MemberOf(_) | Behaviour::ScopedTo(_) => unauthorized(),
+        Behaviour::RateLimitedFor(secs) => response(
+            "429 Too Many Requests",
+            "application/json",
+            &format!("Retry-After: {secs}\r\n"),
+            "",
+        ),
         Behaviour::Bad => unauthorized(),
         Behaviour::Slow(d) => {
             std::thread::sleep(d);
