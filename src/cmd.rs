@@ -22,9 +22,10 @@ pub const EXIT_CLEAN: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
 
-/// Print a warning on stderr. Callers never pass a secret.
+/// Print a warning on stderr, control characters escaped (it may name a scanned path).
+/// Callers never pass a secret.
 pub fn warn(msg: String) {
-    eprintln!("warning: {msg}");
+    eprintln!("warning: {}", report::escape::printable(&msg));
 }
 
 /// The rule set, settings and matcher a scan runs with.

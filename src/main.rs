@@ -44,7 +44,9 @@ fn main() {
     match result {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // The message may name a path from the scanned tree: no raw control characters.
+            let msg = format!("{e:#}");
+            eprintln!("error: {}", patrol::report::escape::printable(&msg));
             std::process::exit(cmd::EXIT_ERROR);
         }
     }

@@ -1,6 +1,6 @@
 //! Human output: one block per finding, grouped by file, and a closing summary line.
 
-use super::{Report, advice::advice, shown_secret};
+use super::{Report, advice::advice, escape::printable, shown_secret};
 use crate::finding::Verification;
 use crate::source::fs::human_bytes;
 use std::fmt::Write;
@@ -27,7 +27,7 @@ pub fn render(r: &Report) -> String {
                 if last_path.is_some() {
                     out.push('\n');
                 }
-                let _ = writeln!(out, "{}", p.wrap("1;4", &f.path));
+                let _ = writeln!(out, "{}", p.wrap("1;4", &printable(&f.path)));
                 last_path = Some(&f.path);
             }
             let sev = match f.severity.as_str() {
@@ -37,16 +37,16 @@ pub fn render(r: &Report) -> String {
             let _ = write!(
                 out,
                 "  {}:{}:{}  {}  {} [{}]  {}",
-                f.path,
+                printable(&f.path),
                 f.line,
                 f.column,
                 sev,
-                f.rule_name,
-                f.rule_id,
+                printable(&f.rule_name),
+                printable(&f.rule_id),
                 p.wrap("1", &shown_secret(f, r.show_secrets)),
             );
             if let Some(org) = &f.organization {
-                let _ = write!(out, "  org={org}");
+                let _ = write!(out, "  org={}", printable(org));
             }
             if let Some(enc) = &f.encoding {
                 let _ = write!(out, "  ({enc})");
@@ -56,14 +56,18 @@ pub fn render(r: &Report) -> String {
                 let short = &c.id[..c.id.len().min(10)];
                 let _ = writeln!(
                     out,
-                    "    commit {short}  {} <{}>  {}  {}",
-                    c.author_name, c.author_email, c.date, c.summary
+                    "    commit {}  {} <{}>  {}  {}",
+                    printable(short),
+                    printable(&c.author_name),
+                    printable(&c.author_email),
+                    printable(&c.date),
+                    printable(&c.summary)
                 );
             }
             match &f.verification {
                 Verification::NotChecked => {}
                 Verification::Valid { identity, .. } => {
-                    let who = identity.as_deref().unwrap_or("unknown identity");
+                    let who = printable(identity.as_deref().unwrap_or("unknown identity"));
                     let _ = writeln!(
                         out,
                         "    {}",
@@ -74,7 +78,7 @@ pub fn render(r: &Report) -> String {
                     let _ = writeln!(out, "    verified: invalid (revoked or expired)");
                 }
                 Verification::Unknown { reason } => {
-                    let _ = writeln!(out, "    verified: unknown ({reason})");
+                    let _ = writeln!(out, "    verified: unknown ({})", printable(reason));
                 }
             }
             let _ = writeln!(

@@ -1,6 +1,7 @@
 //! Reporters: findings and summary in, text out. They know nothing of where findings came from.
 
 pub mod advice;
+pub mod escape;
 pub mod human;
 pub mod json;
 pub mod sarif;
