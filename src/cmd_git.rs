@@ -154,11 +154,27 @@ fn progress(c: &Counters, done: &AtomicBool, started: Instant) {
     eprint!("\r\x1b[K");
 }
 
+/// The repository a commit is being made in: `REPO`, else the one `GIT_DIR` (and
+/// `GIT_WORK_TREE`) name, as git exports them to hooks (a linked worktree's hook gets its
+/// `.git/worktrees/NAME`), else the one containing `.`.
+fn open_for_commit(repo: Option<&Path>) -> Result<Repository> {
+    let git_dir = std::env::var_os("GIT_DIR").filter(|v| !v.is_empty());
+    let (Some(dir), None) = (git_dir, repo) else {
+        return open(repo);
+    };
+    let repo = git::open_repository(Path::new(&dir), false)?;
+    if let Some(work_tree) = std::env::var_os("GIT_WORK_TREE").filter(|v| !v.is_empty()) {
+        repo.set_workdir(Path::new(&work_tree), false)
+            .with_context(|| format!("cannot use GIT_WORK_TREE {}", work_tree.to_string_lossy()))?;
+    }
+    Ok(repo)
+}
+
 pub fn staged(args: StagedArgs) -> Result<i32> {
     let started = Instant::now();
     let verify_opts = VerifyOptions::from_args(&args.common)?;
     git::tune_libgit2();
-    let repo = open(args.repo.as_deref())?;
+    let repo = open_for_commit(args.repo.as_deref())?;
     let root = config_root(&repo);
     // A pre-commit hook waits for this: compile the rules while libgit2 reads the index.
     let (prep, changes) = std::thread::scope(|s| {

@@ -97,7 +97,8 @@ pub fn install_hook(args: InstallHookArgs) -> Result<i32> {
     {
         Some(p) if p.is_absolute() => p,
         Some(p) => repo.workdir().unwrap_or(repo.path()).join(p),
-        None => repo.path().join("hooks"),
+        // A linked worktree runs the hooks of the repository it belongs to.
+        None => repo.commondir().join("hooks"),
     };
     std::fs::create_dir_all(&hooks)
         .with_context(|| format!("cannot create {}", hooks.display()))?;

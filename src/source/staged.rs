@@ -2,6 +2,12 @@
 //! work tree) that differ from HEAD, with only the secrets the change adds. Compares the index
 //! with HEAD's tree by object id, so the cost follows the staged change, and never looks at the
 //! work tree or untracked files.
+//!
+//! "The index" is the one git is about to commit: `git commit -a`, `git commit <path>`,
+//! `--only`, `--include`, `--amend` and `--interactive` hand the hook a temporary index in
+//! `GIT_INDEX_FILE` (see githooks(5)), and [`commit_index`] reads it. During a merge the next
+//! commit has every `MERGE_HEAD` as a parent too, so a blob or line that one of them already
+//! holds at the same path is not news (as `patrol git` judges a merge commit).
 
 use crate::detect::Matcher;
 use crate::finding::{Finding, Summary};
@@ -9,13 +15,86 @@ use crate::scan::{ScanOptions, scan_blob};
 use crate::source::fs::human_bytes;
 use crate::source::git::GitError;
 use crate::source::git::provenance::{CarriedKey, carried_key, read_and_scan};
-use git2::{Delta, DiffOptions, ErrorCode, FileMode, Oid, Repository};
+use git2::{Delta, DiffOptions, ErrorCode, FileMode, Index, Oid, Repository, Tree};
 use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// The environment variable through which git names the index a commit is made from.
+pub const INDEX_ENV: &str = "GIT_INDEX_FILE";
+
+/// The index file the next commit is made from: `GIT_INDEX_FILE` when git set it (relative
+/// paths are relative to the top of the work tree, as git runs hooks there), else the
+/// repository's own index.
+pub fn index_path(repo: &Repository, from_env: Option<&std::ffi::OsStr>) -> PathBuf {
+    match from_env.filter(|v| !v.is_empty()).map(PathBuf::from) {
+        Some(p) if p.is_absolute() => p,
+        Some(p) => repo.workdir().unwrap_or(repo.path()).join(p),
+        None => repo.path().join("index"),
+    }
+}
+
+/// Open the index the next commit is made from (see [`index_path`]). A missing or unreadable
+/// index named by `GIT_INDEX_FILE` is an error, never an empty index that would pass.
+pub fn commit_index(repo: &Repository) -> Result<Index, GitError> {
+    let from_env = std::env::var_os(INDEX_ENV);
+    if from_env.as_deref().is_none_or(|v| v.is_empty()) {
+        return repo.index().map_err(|e| GitError::Repo {
+            what: "read the index",
+            repo: repo.path().display().to_string(),
+            message: e.message().to_string(),
+        });
+    }
+    let path = index_path(repo, from_env.as_deref());
+    let err = |message: String| GitError::Repo {
+        what: "read the index named by GIT_INDEX_FILE",
+        repo: path.display().to_string(),
+        message,
+    };
+    if !path.is_file() {
+        return Err(err("no such file".into()));
+    }
+    Index::open(&path).map_err(|e| err(e.message().to_string()))
+}
+
+/// The trees of the other parents of the next commit: each `MERGE_HEAD` during a merge.
+fn merge_head_trees<'r>(repo: &'r Repository) -> Result<Vec<Tree<'r>>, GitError> {
+    let err = |what, message: String| GitError::Repo {
+        what,
+        repo: repo.path().display().to_string(),
+        message,
+    };
+    let text = match std::fs::read_to_string(repo.path().join("MERGE_HEAD")) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(err("read MERGE_HEAD", e.to_string())),
+    };
+    let ids = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| Oid::from_str(l.trim()).map_err(|e| err("read MERGE_HEAD", e.message().into())))
+        .collect::<Result<Vec<_>, _>>()?;
+    ids.into_iter()
+        .map(|id| {
+            repo.find_commit(id)
+                .and_then(|c| c.tree())
+                .map_err(|e| err("read a MERGE_HEAD commit", e.message().into()))
+        })
+        .collect()
+}
+
+/// The blob at `path` in `tree`, if there is one.
+fn blob_at(tree: &Tree, path: &Path) -> Option<Oid> {
+    tree.get_path(path)
+        .ok()
+        .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
+        .map(|e| e.id())
+}
 
 /// What the index changes relative to HEAD: the blobs to scan, found without any rule.
 pub struct StagedChanges {
-    /// `(new blob, HEAD's blob at the same path if modified, path)`.
-    arriving: Vec<(Oid, Option<Oid>, String)>,
+    /// `(new blob, the parents' blobs at the same path, path)`; no parent blob means the path
+    /// is new (or a rename target).
+    arriving: Vec<(Oid, Vec<Oid>, String)>,
     /// Blobs that leave a path in this change: one reappearing elsewhere is a move.
     leaving: HashSet<Oid>,
 }
@@ -33,7 +112,8 @@ pub fn staged_changes(repo: &Repository, warn: &dyn Fn(String)) -> Result<Staged
         Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
         Err(e) => return Err(repo_err("read HEAD", e)),
     };
-    let index = repo.index().map_err(|e| repo_err("read the index", e))?;
+    let index = commit_index(repo)?;
+    let merge_trees = merge_head_trees(repo)?;
     let mut diff_opts = DiffOptions::new();
     diff_opts.skip_binary_check(true).ignore_submodules(true);
     let diff = repo
@@ -64,14 +144,20 @@ pub fn staged_changes(repo: &Repository, warn: &dyn Fn(String)) -> Result<Staged
             gitlinks += 1;
             continue;
         }
-        let old_blob =
-            (delta.status() == Delta::Modified && old.mode() != FileMode::Commit).then(|| old.id());
-        // A mode change alone adds no content.
-        if old_blob == Some(new.id()) {
+        let mut old_blobs: Vec<Oid> = (delta.status() == Delta::Modified
+            && old.mode() != FileMode::Commit)
+            .then(|| old.id())
+            .into_iter()
+            .collect();
+        if let Some(p) = new.path() {
+            old_blobs.extend(merge_trees.iter().filter_map(|t| blob_at(t, p)));
+        }
+        // A mode change alone adds no content, and neither does taking a merged side's file.
+        if old_blobs.contains(&new.id()) {
             continue;
         }
         let path = String::from_utf8_lossy(new.path_bytes().unwrap_or_default()).into_owned();
-        arriving.push((new.id(), old_blob, path));
+        arriving.push((new.id(), old_blobs, path));
     }
     if gitlinks > 0 {
         warn(format!(
@@ -96,8 +182,8 @@ pub fn scan_staged(
     let mut old_keys: HashMap<Oid, Vec<CarriedKey>> = HashMap::new();
     let mut summary = Summary::default();
     let mut findings = Vec::new();
-    for (oid, old_blob, path) in arriving {
-        if old_blob.is_none() && leaving.contains(&oid) {
+    for (oid, old_blobs, path) in arriving {
+        if old_blobs.is_empty() && leaving.contains(&oid) {
             continue;
         }
         let header = repo.odb().and_then(|odb| odb.read_header(oid));
@@ -137,9 +223,10 @@ pub fn scan_staged(
         // Keep only secrets on lines the change adds: what HEAD's version already held on
         // an identical line is not news, and neither is what a file deleted in the same
         // change held (a file renamed and edited at once).
-        let olds: Vec<Oid> = match old_blob {
-            Some(old) => vec![old],
-            None => leaving.iter().copied().collect(),
+        let olds: Vec<Oid> = if old_blobs.is_empty() {
+            leaving.iter().copied().collect()
+        } else {
+            old_blobs
         };
         let mut carried: HashSet<CarriedKey> = HashSet::new();
         for old in olds {
