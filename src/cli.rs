@@ -144,6 +144,10 @@ pub struct CommonArgs {
     /// Skip files (and git blobs) larger than this: bytes, or with K, M, G (KiB, MiB, GiB).
     #[arg(long, default_value = "64M", value_parser = parse_size, value_name = "SIZE")]
     pub max_file_size: u64,
+    /// Do not open archives and packages (zip, nupkg, jar, whl, vsix, tar, tgz, gz); by default
+    /// their members are scanned, nested up to 3 deep, within decompression-bomb limits.
+    #[arg(long)]
+    pub no_archives: bool,
     /// Worker threads (default: all cores). Results are the same for any number.
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,

@@ -73,6 +73,8 @@ pub fn prepare(common: &CommonArgs, root: &Path) -> Result<Prepared> {
             .iter()
             .map(|r| regex::Regex::new(r))
             .collect::<Result<_, _>>()?,
+        archives: !common.no_archives,
+        max_member_size: common.max_file_size,
     };
     let matcher = Matcher::new(rule_set).map_err(anyhow::Error::msg)?;
     Ok(Prepared {

@@ -45,7 +45,7 @@ fn apply_excludes(findings: &mut Vec<Finding>, globs: &[String], root: &Path) ->
     let matcher = builder.build().context("bad exclude patterns")?;
     findings.retain(|f| {
         !matcher
-            .matched_path_or_any_parents(Path::new(&f.path), false)
+            .matched_path_or_any_parents(Path::new(f.file_path()), false)
             .is_ignore()
     });
     Ok(())

@@ -124,8 +124,12 @@ pub struct Finding {
     pub rule_id: String,
     pub rule_name: String,
     pub provider: String,
-    /// Path relative to the scanned root (or as given), `/`-separated.
+    /// Path relative to the scanned root (or as given), `/`-separated; inside an archive, the
+    /// archive's path, `!` and the member's (`pkg.nupkg!content/NuGet.config`).
     pub path: String,
+    /// The member's path inside the archive (`content/NuGet.config`; nested archives joined by
+    /// `!`), when the secret is in an archive.
+    pub member: Option<String>,
     /// 1-based line and column (columns count Unicode scalar values) of the secret's start.
     pub line: usize,
     pub column: usize,
@@ -148,6 +152,22 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// The file that holds the secret: the archive's path for a member's finding.
+    pub fn file_path(&self) -> &str {
+        match &self.member {
+            Some(m) => &self.path[..self.path.len() - m.len() - 1],
+            None => &self.path,
+        }
+    }
+
+    /// Name the file holding the secret (history findings learn their path late).
+    pub fn set_file_path(&mut self, file: &str) {
+        self.path = match &self.member {
+            Some(m) => format!("{file}!{m}"),
+            None => file.to_string(),
+        };
+    }
+
     /// Order used for every output: path, position, rule.
     pub fn sort_key(&self) -> impl Ord + '_ {
         (
@@ -171,6 +191,10 @@ pub struct Summary {
     pub unreadable: u64,
     pub findings: u64,
     pub suppressed: u64,
+    /// Members of archives and packages scanned.
+    pub archive_members: u64,
+    /// Archives (or members) not read to the end because a decompression-bomb limit was hit.
+    pub archive_limits: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commits: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -2,6 +2,7 @@
 //!
 //! Data flows one way: `source` → `scan`/`detect` → `report`. See ../DESIGN notes in README.md.
 
+pub mod archive;
 pub mod baseline;
 pub mod cli;
 pub mod cmd;

@@ -1,6 +1,7 @@
 //! Turning one blob of bytes into findings: text/UTF-16/binary triage, one matcher pass,
 //! positions, allow comments and filters. Every source (files, stdin, git) goes through here.
 
+use crate::archive::{self, Budget, Kind, Skip};
 use crate::detect::decode::{Utf16, detect_utf16, utf16_to_utf8};
 use crate::detect::{Match, Matcher};
 use crate::finding::{Finding, Secret, Verification, fingerprint, hex};
@@ -20,6 +21,10 @@ pub struct ScanOptions {
     /// Secret values never reported (from configuration).
     pub allow_values: Vec<String>,
     pub allow_regexes: Vec<regex::Regex>,
+    /// Open archives and packages (zip, jar, nupkg, tar, gzip, …) and scan their members.
+    pub archives: bool,
+    /// Largest archive member read (the scan's `--max-file-size`).
+    pub max_member_size: u64,
 }
 
 impl Default for ScanOptions {
@@ -29,6 +34,8 @@ impl Default for ScanOptions {
             scan_binary: false,
             allow_values: Vec::new(),
             allow_regexes: Vec::new(),
+            archives: true,
+            max_member_size: 64 << 20,
         }
     }
 }
@@ -40,15 +47,191 @@ pub struct BlobResult {
     pub binary_skipped: bool,
     /// Findings silenced by an inline allow marker or allow-list.
     pub suppressed: u64,
+    /// What opening the blob as an archive found, when it is one.
+    pub archive: ArchiveTally,
+}
+
+/// Members read, and members (or rests of archives) not read, of an archive blob.
+#[derive(Debug, Default)]
+pub struct ArchiveTally {
+    pub members: u64,
+    /// Stopped by a decompression-bomb limit.
+    pub limits: u64,
+    /// Over `--max-file-size`.
+    pub large: u64,
+    pub unreadable: u64,
+    /// One line per member not read: (`!member` suffix of the blob's path, why).
+    pub notes: Vec<(String, String)>,
+}
+
+impl ArchiveTally {
+    /// Add the counts to a run's summary.
+    pub fn add_to(&self, s: &mut crate::finding::Summary) {
+        s.archive_members += self.members;
+        s.archive_limits += self.limits;
+        s.skipped_large += self.large;
+        s.unreadable += self.unreadable;
+    }
+
+    /// The warnings, each naming the blob as `shown` (plus the member).
+    pub fn warnings<'a>(&'a self, shown: &'a str) -> impl Iterator<Item = String> + 'a {
+        self.notes
+            .iter()
+            .map(move |(member, why)| format!("{shown}{member}: {why}"))
+    }
 }
 
 /// How many leading bytes decide whether a blob is binary (as git does).
 const SNIFF: usize = 8192;
 
-/// Scan one blob. `path` is how findings will name it.
+/// Scan one blob. `path` is how findings will name it. An archive's members are scanned
+/// instead (unless `opts.archives` is off), their findings named `path!member`.
 pub fn scan_blob(matcher: &Matcher, bytes: &[u8], path: &str, opts: &ScanOptions) -> BlobResult {
-    let sample = &bytes[..bytes.len().min(SNIFF)];
     let mut result = BlobResult::default();
+    if opts.archives
+        && let Some(kind) = archive::kind(bytes)
+    {
+        let mut budget = Budget::new(bytes.len(), opts.max_member_size);
+        let mut members = MemberScan {
+            matcher,
+            opts,
+            path,
+            prefix: String::new(),
+            kind,
+            depth: 1,
+            result: &mut result,
+        };
+        archive::walk(kind, bytes, &mut budget, &mut members);
+        return result;
+    }
+    scan_text(matcher, bytes, path, None, None, opts, &mut result);
+    result
+}
+
+/// Scans each member of one archive, opening the archives nested in it.
+struct MemberScan<'a> {
+    matcher: &'a Matcher,
+    opts: &'a ScanOptions,
+    /// The outermost archive's path.
+    path: &'a str,
+    /// This archive's own member path inside the outermost one (empty for the outermost).
+    prefix: String,
+    kind: Kind,
+    depth: usize,
+    result: &'a mut BlobResult,
+}
+
+impl MemberScan<'_> {
+    fn member_path(&self, name: &str) -> String {
+        match (self.prefix.is_empty(), name.is_empty()) {
+            (_, true) => self.prefix.clone(),
+            (true, false) => name.to_string(),
+            (false, false) => format!("{}!{name}", self.prefix),
+        }
+    }
+
+    fn note(&mut self, member: &str, why: String) {
+        let suffix = if member.is_empty() {
+            String::new()
+        } else {
+            format!("!{member}")
+        };
+        self.result.archive.notes.push((suffix, why));
+    }
+}
+
+impl archive::Visitor for MemberScan<'_> {
+    fn member(&mut self, name: &str, bytes: &[u8], budget: &mut Budget) {
+        let member = self.member_path(name);
+        self.result.archive.members += 1;
+        if let Some(kind) = archive::kind(bytes) {
+            if self.depth >= archive::MAX_DEPTH {
+                self.result.archive.limits += 1;
+                self.note(
+                    &member,
+                    format!(
+                        "an archive nested more than {} deep; not opened",
+                        archive::MAX_DEPTH
+                    ),
+                );
+                return;
+            }
+            let mut inner = MemberScan {
+                matcher: self.matcher,
+                opts: self.opts,
+                path: self.path,
+                prefix: member,
+                kind,
+                depth: self.depth + 1,
+                result: &mut *self.result,
+            };
+            archive::walk(kind, bytes, budget, &mut inner);
+            return;
+        }
+        // A bare gzip stream is a compressed file, not a container: its text is reported at
+        // the file's own path, with `gzip` as its encoding.
+        let layer = (self.kind == Kind::Gzip && name.is_empty()).then_some("gzip");
+        let shown = if member.is_empty() {
+            self.path.to_string()
+        } else {
+            format!("{}!{member}", self.path)
+        };
+        let member = (!member.is_empty()).then_some(member.as_str());
+        let before = self.result.binary_skipped;
+        scan_text(
+            self.matcher,
+            bytes,
+            &shown,
+            member,
+            layer,
+            self.opts,
+            self.result,
+        );
+        // Binary members (.dll, .class) are the normal content of packages, not worth a count.
+        self.result.binary_skipped = before;
+    }
+
+    fn skipped(&mut self, name: &str, why: Skip) {
+        let member = self.member_path(name);
+        let tally = &mut self.result.archive;
+        let why = match why {
+            Skip::Limit(why) => {
+                tally.limits += 1;
+                why
+            }
+            Skip::Large(size) => {
+                tally.large += 1;
+                format!(
+                    "skipped: {} is over --max-file-size {}",
+                    crate::source::fs::human_bytes(size),
+                    crate::source::fs::human_bytes(self.opts.max_member_size)
+                )
+            }
+            Skip::Unreadable(why) => {
+                tally.unreadable += 1;
+                format!("cannot read: {why}")
+            }
+        };
+        self.note(&member, why);
+    }
+}
+
+/// Text, UTF-16 or binary triage of one file's (or member's) bytes, then the matcher.
+fn scan_text(
+    matcher: &Matcher,
+    bytes: &[u8],
+    path: &str,
+    member: Option<&str>,
+    layer: Option<&str>,
+    opts: &ScanOptions,
+    result: &mut BlobResult,
+) {
+    let sample = &bytes[..bytes.len().min(SNIFF)];
+    let mut hay = Hay {
+        path,
+        member,
+        encoding: layer.map(str::to_string),
+    };
     if memchr::memchr(0, sample).is_some() {
         if let Some(order) = detect_utf16(sample) {
             let text = utf16_to_utf8(bytes, order);
@@ -56,26 +239,37 @@ pub fn scan_blob(matcher: &Matcher, bytes: &[u8], path: &str, opts: &ScanOptions
                 Utf16::Le => "utf-16le",
                 Utf16::Be => "utf-16be",
             };
-            collect(matcher, text.as_bytes(), path, Some(enc), opts, &mut result);
-            return result;
+            hay.encoding = Some(match layer {
+                Some(l) => format!("{l}+{enc}"),
+                None => enc.to_string(),
+            });
+            collect(matcher, text.as_bytes(), &hay, opts, result);
+            return;
         }
         if !opts.scan_binary {
             result.binary_skipped = true;
-            return result;
+            return;
         }
     }
-    collect(matcher, bytes, path, None, opts, &mut result);
-    result
+    collect(matcher, bytes, &hay, opts, result);
+}
+
+/// Where the bytes handed to [`collect`] come from.
+struct Hay<'a> {
+    path: &'a str,
+    member: Option<&'a str>,
+    /// How the bytes were decoded from the file (`utf-16le`, `gzip`, …).
+    encoding: Option<String>,
 }
 
 fn collect(
     matcher: &Matcher,
     hay: &[u8],
-    path: &str,
-    text_encoding: Option<&str>,
+    from: &Hay<'_>,
     opts: &ScanOptions,
     result: &mut BlobResult,
 ) {
+    let text_encoding = from.encoding.as_deref();
     let matches = matcher.scan(hay);
     if matches.is_empty() {
         return;
@@ -117,7 +311,8 @@ fn collect(
             rule_id: rule.id.clone(),
             rule_name: rule.name.clone(),
             provider: rule.provider.clone(),
-            path: path.to_string(),
+            path: from.path.to_string(),
+            member: from.member.map(str::to_string),
             line,
             column,
             end_line,

@@ -42,11 +42,24 @@ fn fixture_tree_exact_findings() {
         ("deploy/docker-config.json", 3, pat, None),
         ("deploy/docker-config.json", 4, "docker-config-auth", None),
         ("deploy/secret.yaml", 9, pat, Some("k8s-org")),
+        (
+            "dist/site.tgz!config/appsettings.json",
+            4,
+            idp,
+            Some("site-org"),
+        ),
         ("infra/keys.env", 1, "azure-app-configuration-key", None),
         ("infra/keys.env", 2, "azure-cognitive-services-key", None),
         ("infra/main.tf", 3, idp, Some("terraform-org")),
+        ("logs/pipeline.log.gz", 3, pat, Some("logs-org")),
         ("notebook.ipynb", 8, pat, Some("nb-org")),
         ("notebook.ipynb", 12, pat, Some("nb-org")),
+        (
+            "packages/contoso.1.0.0.nupkg!content/NuGet.config",
+            5,
+            pat,
+            None,
+        ),
         ("pip.conf", 2, pat, Some("contoso")),
         ("scripts/curl.sh", 2, pat, Some("acme")),
         ("scripts/curl.sh", 3, "http-basic-auth", None),
@@ -60,12 +73,12 @@ fn fixture_tree_exact_findings() {
         .map(|(p, l, r, o)| (p.to_string(), l, r.to_string(), o.map(str::to_string)))
         .collect();
     assert_eq!(got, expected);
-    assert_eq!(doc["summary"]["findings"], 22);
+    assert_eq!(doc["summary"]["findings"], 25);
 }
 
 #[test]
 fn fixture_secrets_and_columns_point_at_tokens() {
-    let (dir, doc) = scan_tree();
+    let (_dir, doc) = scan_tree();
     let expected_secrets = values(&[
         ("PAT", "1"),
         ("APPPAT", "2"),
@@ -87,10 +100,15 @@ fn fixture_secrets_and_columns_point_at_tokens() {
         ("PAT", "24"),
         ("KEY", "AZAC:21"),
         ("KEY", "ACOG:22"),
+        ("PAT", "40"),
+        ("PAT", "41"),
+        ("IDPAT", "42"),
     ]);
     for f in doc["findings"].as_array().unwrap() {
         let secret = f["secret"].as_str().unwrap();
-        let text = std::fs::read_to_string(dir.path().join(f["path"].as_str().unwrap())).unwrap();
+        // Archive members and gzipped files: the rendered template they were built from.
+        let source = template_path(&fixtures().join("tree"), f["path"].as_str().unwrap());
+        let text = render_text(&std::fs::read_to_string(source).unwrap());
         let line = text
             .lines()
             .nth(f["line"].as_u64().unwrap() as usize - 1)
@@ -101,7 +119,7 @@ fn fixture_secrets_and_columns_point_at_tokens() {
             .collect();
         let end = f["end_column"].as_u64().unwrap() - f["column"].as_u64().unwrap();
         match f["encoding"].as_str() {
-            None => {
+            None | Some("gzip") => {
                 assert!(at.starts_with(secret), "{f}");
                 assert_eq!(end as usize, secret.chars().count());
                 assert!(
@@ -162,6 +180,7 @@ fn default_output_never_shows_a_secret() {
     let mut secrets: Vec<String> = (1..=22).map(pat).collect();
     secrets.extend((1..=22).map(app_pat));
     secrets.extend((1..=22).map(|n| id_key(n, "AZDO")));
+    secrets.extend([pat(40), pat(41), id_key(42, "AZDO")]);
     secrets.extend([
         id_key(21, "AZAC"),
         id_key(22, "ACOG"),

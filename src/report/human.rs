@@ -108,6 +108,13 @@ pub fn render(r: &Report) -> String {
         s.skipped_other,
         s.unreadable,
     );
+    if s.archive_members > 0 || s.archive_limits > 0 {
+        let _ = write!(line, "{} archive members", s.archive_members);
+        if s.archive_limits > 0 {
+            let _ = write!(line, " ({} over archive limits)", s.archive_limits);
+        }
+        line.push_str("; ");
+    }
     let count = format!(
         "{} finding{}",
         s.findings,

@@ -10,6 +10,11 @@ pub struct JsonFinding<'a> {
     pub rule_id: &'a str,
     pub rule_name: &'a str,
     pub path: &'a str,
+    /// For a secret inside an archive: the archive file, and the member's path inside it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive_path: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<&'a str>,
     pub line: usize,
     pub column: usize,
     pub end_line: usize,
@@ -33,6 +38,8 @@ pub fn json_finding(f: &Finding, show_secrets: bool) -> JsonFinding<'_> {
         rule_id: &f.rule_id,
         rule_name: &f.rule_name,
         path: &f.path,
+        archive_path: f.member.is_some().then(|| f.file_path()),
+        member: f.member.as_deref(),
         line: f.line,
         column: f.column,
         end_line: f.end_line,

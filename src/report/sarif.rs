@@ -249,6 +249,9 @@ fn headline(f: &Finding) -> String {
         f.line,
         f.column
     );
+    if let Some(m) = &f.member {
+        s.push_str(&format!(" (member {m} of {})", f.file_path()));
+    }
     if let Some(c) = &f.commit {
         let short: String = c.id.chars().take(12).collect();
         s.push_str(&format!(" in commit {short}"));
@@ -283,6 +286,12 @@ fn result_properties(f: &Finding, show_secrets: bool) -> PropertyBag {
     if let Some(c) = &f.commit {
         p.insert("commit".into(), to_value(c));
     }
+    if let Some(m) = &f.member {
+        p.insert("archive_path".into(), json!(f.file_path()));
+        p.insert("member".into(), json!(m));
+        p.insert("member_line".into(), json!(f.line));
+        p.insert("member_column".into(), json!(f.column));
+    }
     if show_secrets {
         p.insert("secret".into(), json!(f.secret.expose()));
     }
@@ -295,16 +304,23 @@ fn to_value<T: serde::Serialize>(v: &T) -> Value {
 
 fn result(f: &Finding, rule_index: usize, occurrence: usize, show_secrets: bool) -> SarifResult {
     let advice = advice(&f.provider, f.organization.as_deref());
-    let region = Region::builder()
-        .start_line(f.line as i64)
-        .start_column(f.column as i64)
-        .end_line(f.end_line as i64)
-        .end_column(f.end_column as i64)
-        .build();
+    // Code-scanning viewers open the artifact: for an archive member that is the archive, whose
+    // lines are not the member's, so the region is its first line and the member's own position
+    // is in the message and properties.
+    let region = if f.member.is_some() {
+        Region::builder().start_line(1).build()
+    } else {
+        Region::builder()
+            .start_line(f.line as i64)
+            .start_column(f.column as i64)
+            .end_line(f.end_line as i64)
+            .end_column(f.end_column as i64)
+            .build()
+    };
     let location = Location::builder()
         .physical_location(
             PhysicalLocation::builder()
-                .artifact_location(artifact_location(&f.path))
+                .artifact_location(artifact_location(f.file_path()))
                 .region(region)
                 .build(),
         )

@@ -12,6 +12,7 @@ fn finding(secret: &str, rule_id: &str, provider: &str, severity: Severity) -> F
         rule_name: "Some token".to_string(),
         provider: provider.to_string(),
         path: "dir with space/é.txt".to_string(),
+        member: None,
         line: 3,
         column: 5,
         end_line: 3,

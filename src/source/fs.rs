@@ -31,6 +31,8 @@ struct Counters {
     other: AtomicU64,
     unreadable: AtomicU64,
     suppressed: AtomicU64,
+    archive_members: AtomicU64,
+    archive_limits: AtomicU64,
 }
 
 /// A problem with the scan's own arguments, as opposed to one file among many.
@@ -156,6 +158,8 @@ pub fn scan_paths(
         unreadable: load(&counters.unreadable),
         findings: findings.len() as u64,
         suppressed: load(&counters.suppressed),
+        archive_members: load(&counters.archive_members),
+        archive_limits: load(&counters.archive_limits),
         ..Summary::default()
     };
     Ok((findings, summary))
@@ -223,6 +227,16 @@ fn scan_file(
     counters
         .suppressed
         .fetch_add(result.suppressed, Ordering::Relaxed);
+    let tally = &result.archive;
+    for (counter, n) in [
+        (&counters.archive_members, tally.members),
+        (&counters.archive_limits, tally.limits),
+        (&counters.large, tally.large),
+        (&counters.unreadable, tally.unreadable),
+    ] {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+    tally.warnings(display).for_each(warn);
     if !result.findings.is_empty() {
         findings
             .lock()
@@ -287,6 +301,11 @@ pub fn scan_stdin(
     summary.files_scanned = 1;
     summary.bytes_scanned = buf.len() as u64;
     let result = scan_blob(matcher, &buf, "<stdin>", opts);
+    result.archive.add_to(&mut summary);
+    result
+        .archive
+        .warnings("<stdin>")
+        .for_each(crate::cmd::warn);
     summary.skipped_binary = u64::from(result.binary_skipped);
     summary.suppressed = result.suppressed;
     summary.findings = result.findings.len() as u64;

@@ -138,6 +138,8 @@ pub struct Counters {
     unreadable: AtomicU64,
     suppressed: AtomicU64,
     gitlinks: AtomicU64,
+    archive_members: AtomicU64,
+    archive_limits: AtomicU64,
 }
 
 /// What became of a blob that some worker met.
@@ -451,6 +453,8 @@ pub fn scan_history(
         unreadable: load(&counters.unreadable) + attributor.unreadable,
         findings: findings.len() as u64,
         suppressed: load(&counters.suppressed),
+        archive_members: load(&counters.archive_members),
+        archive_limits: load(&counters.archive_limits),
         commits: Some(commits.len() as u64),
         blobs: Some(load(&counters.blobs_seen)),
         ..Summary::default()
@@ -584,6 +588,17 @@ fn scan_one(repo: &Repository, oid: Oid, path: &[u8], ctx: &Ctx<'_>) -> BlobStat
         c.binary.fetch_add(1, Ordering::Relaxed);
     }
     c.suppressed.fetch_add(result.suppressed, Ordering::Relaxed);
+    let tally = &result.archive;
+    for (counter, n) in [
+        (&c.archive_members, tally.members),
+        (&c.archive_limits, tally.limits),
+        (&c.large, tally.large),
+        (&c.unreadable, tally.unreadable),
+    ] {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+    let shown = format!("blob {oid} ({})", String::from_utf8_lossy(path));
+    tally.warnings(&shown).for_each(ctx.warn);
     if result.findings.is_empty() {
         BlobState::Clean
     } else {

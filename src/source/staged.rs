@@ -215,6 +215,8 @@ pub fn scan_staged(
         summary.files_scanned += 1;
         summary.bytes_scanned += blob.content().len() as u64;
         let result = scan_blob(matcher, blob.content(), &path, opts);
+        result.archive.add_to(&mut summary);
+        result.archive.warnings(&path).for_each(warn);
         summary.skipped_binary += u64::from(result.binary_skipped);
         summary.suppressed += result.suppressed;
         if result.findings.is_empty() {

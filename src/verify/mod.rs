@@ -213,6 +213,7 @@ mod tests {
             rule_name: "r".into(),
             provider: provider.into(),
             path: "p".into(),
+            member: None,
             line: 1,
             column: 1,
             end_line: 1,

@@ -61,6 +61,10 @@ pub fn render_text(text: &str) -> String {
 }
 
 /// Copy a template tree (fixtures/…) into `dest`, rendering markers in every file.
+///
+/// Archives are built from templates too (tokens exist only once rendered): a directory named
+/// `NAME@zip` or `NAME@tgz` becomes the zip or gzipped tar `NAME` of its rendered files, and a
+/// file named `NAME@gz` the gzip `NAME` of its rendered text.
 pub fn render_tree(template: &Path, dest: &Path) {
     for entry in walk(template) {
         let rel = entry.strip_prefix(template).unwrap();
@@ -68,6 +72,75 @@ pub fn render_tree(template: &Path, dest: &Path) {
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
         let text = std::fs::read_to_string(&entry).unwrap();
         std::fs::write(&target, render_text(&text)).unwrap();
+    }
+    pack_archives(dest);
+}
+
+/// The template path a finding's path comes from: `a.nupkg!b` is `a.nupkg@zip/b` (or `@tgz`),
+/// a gzipped file `x.gz` is `x.gz@gz`.
+pub fn template_path(template: &Path, path: &str) -> PathBuf {
+    if let Some((archive, member)) = path.split_once('!') {
+        for kind in ["zip", "tgz"] {
+            let p = template.join(format!("{archive}@{kind}")).join(member);
+            if p.exists() {
+                return p;
+            }
+        }
+    }
+    let gz = template.join(format!("{path}@gz"));
+    if gz.exists() {
+        return gz;
+    }
+    template.join(path)
+}
+
+fn pack_archives(dir: &Path) {
+    use std::io::Write;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if p.is_dir() {
+            pack_archives(&p);
+        }
+        let Some((base, kind)) = name.rsplit_once('@') else {
+            continue;
+        };
+        let out = p.with_file_name(base);
+        match kind {
+            "gz" => {
+                let mut e =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                e.write_all(&std::fs::read(&p).unwrap()).unwrap();
+                std::fs::write(&out, e.finish().unwrap()).unwrap();
+                std::fs::remove_file(&p).unwrap();
+            }
+            "zip" => {
+                let mut w = zip::ZipWriter::new(std::fs::File::create(&out).unwrap());
+                let opts = zip::write::SimpleFileOptions::default();
+                for f in walk(&p) {
+                    let rel = f
+                        .strip_prefix(&p)
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace('\\', "/");
+                    w.start_file(rel, opts).unwrap();
+                    w.write_all(&std::fs::read(&f).unwrap()).unwrap();
+                }
+                w.finish().unwrap();
+                std::fs::remove_dir_all(&p).unwrap();
+            }
+            "tgz" => {
+                let gz = flate2::write::GzEncoder::new(
+                    std::fs::File::create(&out).unwrap(),
+                    flate2::Compression::default(),
+                );
+                let mut b = tar::Builder::new(gz);
+                b.append_dir_all(".", &p).unwrap();
+                b.into_inner().unwrap().finish().unwrap();
+                std::fs::remove_dir_all(&p).unwrap();
+            }
+            _ => {}
+        }
     }
 }
 

@@ -98,7 +98,7 @@ impl<'r> Attributor<'r> {
                     continue;
                 }
                 let mut f = f.clone();
-                f.path = path.to_string();
+                f.set_file_path(&path);
                 f.commit = Some(info.clone());
                 out.push(f);
             }
