@@ -103,12 +103,24 @@ pub struct RuleSetArgs {
 
 #[derive(Debug, Args)]
 pub struct FakeTokenArgs {
-    /// `legacy` (52 chars, user seed), `legacy-app` (application seed), or `identifiable`.
+    /// Kind of token: `legacy` (52 chars, user seed), `legacy-app`, `identifiable` (84/88 chars,
+    /// any `--signature`), a named Azure key kind (`azure-storage`, `azure-maps`, …),
+    /// `github-pat`, `npm`, …; `--list-kinds` prints them all.
     #[arg(long, default_value = "legacy")]
     pub kind: String,
-    /// Provider signature for identifiable keys (`AZDO`, `AZAC`, `ACOG`, …).
+    /// Provider signature for `--kind identifiable` (`AZDO`, `AZAC`, `ACOG`, …).
     #[arg(long, default_value = "AZDO")]
     pub signature: String,
+    /// Identifiable keys: the 88-character long form instead of 84 characters.
+    #[arg(long)]
+    pub long: bool,
+    /// Identifiable keys: write the checksum in plain base64 instead of base62 (the reference
+    /// accepts both).
+    #[arg(long)]
+    pub base64_checksum: bool,
+    /// Print every kind, with the rule that reports it, and exit.
+    #[arg(long)]
+    pub list_kinds: bool,
     /// Seed of the generator: the same seed prints the same tokens.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,

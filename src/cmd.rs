@@ -4,7 +4,7 @@ use crate::baseline::Baseline;
 use crate::cli::FailOn;
 use crate::cli::{ColorWhen, CommonArgs, FakeTokenArgs, RuleSetArgs, RulesCommand, ScanArgs};
 use crate::config::Config;
-use crate::detect::{Matcher, checksum::LegacyKind, fake};
+use crate::detect::{Matcher, checksum::ChecksumEncoding, fake};
 use crate::finding::{Finding, RepositoryInfo, Summary, Verification};
 use crate::interrupt;
 use crate::report::{self, Report};
@@ -347,18 +347,43 @@ pub fn check_rules(rule_set: Vec<Rule>) -> Result<Vec<String>> {
 }
 
 pub fn fake_token(args: FakeTokenArgs) -> Result<i32> {
+    if args.list_kinds {
+        for (name, _, rule) in fake::KINDS {
+            println!("{name:<30} {rule}");
+        }
+        return Ok(EXIT_CLEAN);
+    }
+    let Some(&(_, recipe, _)) = fake::KINDS.iter().find(|(n, _, _)| *n == args.kind) else {
+        bail!(
+            "unknown --kind '{}' (--list-kinds prints them all)",
+            args.kind
+        );
+    };
+    if args.kind == "identifiable"
+        && (args.signature.len() != 4 || !args.signature.bytes().all(|b| b.is_ascii_alphanumeric()))
+    {
+        bail!("--signature takes 4 letters or digits");
+    }
+    let identifiable = matches!(recipe, fake::Recipe::Identifiable(_));
+    if (args.long || args.base64_checksum) && !identifiable {
+        bail!("--long and --base64-checksum apply to identifiable (84/88-character) keys only");
+    }
+    let shape = fake::KeyShape {
+        long: args.long,
+        encoding: if args.base64_checksum {
+            ChecksumEncoding::Base64
+        } else {
+            ChecksumEncoding::Base62
+        },
+        kind: b'9',
+    };
     let mut rng = fake::FakeRng::new(args.seed);
     for _ in 0..args.count {
-        let t = match args.kind.as_str() {
-            "legacy" => fake::legacy_pat(&mut rng, LegacyKind::UserPat),
-            "legacy-app" => fake::legacy_pat(&mut rng, LegacyKind::ApplicationSecret),
-            "identifiable" => {
-                if args.signature.len() != 4 || !args.signature.is_ascii() {
-                    bail!("--signature takes 4 ASCII characters");
-                }
-                fake::identifiable_key(&mut rng, &args.signature)
+        let t = match recipe {
+            fake::Recipe::Identifiable(_) if args.kind == "identifiable" => {
+                fake::identifiable(&mut rng, &args.signature, shape)
             }
-            other => bail!("unknown --kind '{other}' (legacy, legacy-app, identifiable)"),
+            _ => fake::make(&mut rng, recipe, shape),
         };
         println!("{}", if args.broken { fake::broken(&t) } else { t });
     }

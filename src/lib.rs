@@ -1,6 +1,6 @@
 //! patrol: a leaked-secret scanner for Azure DevOps PATs and HTTP Basic credentials.
 //!
-//! Data flows one way: `source` → `scan`/`detect` → `report`. See ../DESIGN notes in README.md.
+//! Data flows one way: `source` → `scan`/`detect` → `report`. Token formats: docs/formats.md.
 
 pub mod archive;
 pub mod baseline;

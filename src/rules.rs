@@ -17,6 +17,14 @@ pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
         include_str!("../rules/azure-keys.toml"),
     ),
     (
+        "rules/azure-base64-keys.toml",
+        include_str!("../rules/azure-base64-keys.toml"),
+    ),
+    (
+        "rules/github-npm.toml",
+        include_str!("../rules/github-npm.toml"),
+    ),
+    (
         "rules/http-basic.toml",
         include_str!("../rules/http-basic.toml"),
     ),
@@ -76,10 +84,16 @@ impl Confidence {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Validator {
-    /// 52-character legacy Azure DevOps PAT with embedded CRC-32 (DESIGN.md §1a).
+    /// 52-character legacy Azure DevOps PAT with embedded CRC-32 (docs/formats.md).
     Crc32AdoLegacy,
-    /// Microsoft common annotated security key with Marvin32 checksum (DESIGN.md §1b).
+    /// Microsoft identifiable key of 84/88 characters (`JQQJ99` … signature … checksum) with a
+    /// Marvin32 checksum in base62 or base64 text (docs/formats.md).
     Marvin32Cask,
+    /// Older Microsoft identifiable key: base64 whose last 4 decoded bytes are the Marvin32
+    /// checksum of the rest under one of the rule's `seeds` (docs/formats.md).
+    Marvin32Base64,
+    /// GitHub / npm token ending in the base62 CRC-32 of its random part (docs/formats.md).
+    Crc32Base62,
 }
 
 /// How the `secret` capture is turned into the text that is checked for embedded tokens and,
@@ -132,6 +146,10 @@ pub struct Rule {
     pub run: Option<RunPrefilter>,
     #[serde(default)]
     pub validator: Option<Validator>,
+    /// For `marvin32-base64`: the Marvin32 seeds of the key kind, each as its 8-character name
+    /// (`Send0000`); a key is genuine if its checksum holds under any of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seeds: Vec<String>,
     #[serde(default)]
     pub decoder: Option<Decoder>,
     /// With a decoder: report only tokens found inside, never the decoded value itself
@@ -216,6 +234,18 @@ fn check_rule(origin: &str, rule: &Rule) -> Result<(), RuleError> {
         return Err(invalid(
             "needs `keywords` or `run`: every rule must have a prefilter".into(),
         ));
+    }
+    if (rule.validator == Some(Validator::Marvin32Base64)) == rule.seeds.is_empty() {
+        return Err(invalid(
+            "seeds go with validator = \"marvin32-base64\", and it needs at least one".into(),
+        ));
+    }
+    if let Some(bad) = rule
+        .seeds
+        .iter()
+        .find(|s| crate::detect::checksum::seed_from_name(s).is_none())
+    {
+        return Err(invalid(format!("seed '{bad}' is not 8 ASCII characters")));
     }
     if rule.max_prefix.is_some_and(|m| m > 4096) {
         return Err(invalid("max_prefix is at most 4096".into()));

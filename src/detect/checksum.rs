@@ -1,4 +1,4 @@
-//! Checksum validators for Azure token formats (DESIGN.md §1a, §1b).
+//! Checksum validators for the token formats patrol knows (docs/formats.md describes each).
 //!
 //! These are pure functions over the candidate text: they decide whether a string that *looks*
 //! like a token carries the checksum a genuine token carries. They know nothing of rules,
@@ -157,6 +157,7 @@ pub fn marvin32(data: &[u8], seed: u64) -> u32 {
 pub const CASK_SEED: u64 = 0x4465_6661_756C_7430;
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 fn base64_value(c: u8) -> Option<u8> {
     match c {
@@ -169,8 +170,9 @@ fn base64_value(c: u8) -> Option<u8> {
     }
 }
 
-/// Six base62 checksum characters for the first 80 characters of an identifiable key.
-pub fn cask_checksum(first80: &[u8]) -> Option<[u8; 6]> {
+/// The Marvin32 checksum of the first 80 characters of an identifiable key (the 60 bytes they
+/// decode to), as the 4 bytes a little-endian machine stores it in.
+pub fn cask_checksum_bytes(first80: &[u8]) -> Option<[u8; 4]> {
     if first80.len() != 80 {
         return None;
     }
@@ -184,36 +186,151 @@ pub fn cask_checksum(first80: &[u8]) -> Option<[u8; 6]> {
         bytes[i * 3 + 1] = (v >> 8) as u8;
         bytes[i * 3 + 2] = v as u8;
     }
-    let le = marvin32(&bytes, CASK_SEED).to_le_bytes();
-    let mut n = u32::from_be_bytes(le);
+    Some(marvin32(&bytes, CASK_SEED).to_le_bytes())
+}
+
+/// The checksum bytes written in base62: read as one big-endian number, one `0` per leading
+/// zero byte, then the digits, right-padded with `0` to 6 characters.
+pub fn base62_digits(sum: [u8; 4]) -> [u8; 6] {
+    let mut n = u32::from_be_bytes(sum);
     let mut digits = Vec::with_capacity(6);
     while n > 0 {
         digits.push(BASE62[(n % 62) as usize]);
         n /= 62;
     }
-    let mut out = Vec::with_capacity(6);
-    out.extend(le.iter().take_while(|&&b| b == 0).map(|_| b'0'));
+    let mut out = Vec::with_capacity(8);
+    out.extend(sum.iter().take_while(|&&b| b == 0).map(|_| b'0'));
     out.extend(digits.iter().rev());
     out.resize(6, b'0');
     let mut fixed = [0u8; 6];
     fixed.copy_from_slice(&out[..6]);
-    Some(fixed)
+    fixed
+}
+
+/// The 8-character checksum text of a long-form (88-character) key in its base62 encoding.
+///
+/// The six base62 digits are read as base64 (`dddddd==`, 4 bytes) and written back: the first
+/// five characters survive, the sixth keeps only its top two bits (so it is `A`, `Q`, `g` or
+/// `w`), and `==` follows. An 84-character key carries the first 4 characters of this text.
+pub fn cask_base62_text(sum: [u8; 4]) -> [u8; 8] {
+    let d = base62_digits(sum);
+    let mut out = [0u8; 8];
+    out[..5].copy_from_slice(&d[..5]);
+    let v = base64_value(d[5]).expect("base62 digits are base64 characters");
+    out[5] = BASE64[usize::from(v & 0b11_0000)];
+    out[6] = b'=';
+    out[7] = b'=';
+    out
+}
+
+/// The checksum text in the other encoding the reference accepts: plain base64 of the first 3
+/// checksum bytes (`cccc`, 84-character keys) or of all 4 (`cccccc==`, 88-character keys).
+pub fn cask_base64_text(sum: [u8; 4]) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    let v = u32::from(sum[0]) << 16 | u32::from(sum[1]) << 8 | u32::from(sum[2]);
+    for i in 0..4 {
+        out[i] = BASE64[((v >> (18 - 6 * i)) & 63) as usize];
+    }
+    out[4] = BASE64[usize::from(sum[3] >> 2)];
+    out[5] = BASE64[usize::from((sum[3] & 3) << 4)];
+    out[6] = b'=';
+    out[7] = b'=';
+    out
+}
+
+/// Six base62 checksum characters for the first 80 characters of an identifiable key.
+pub fn cask_checksum(first80: &[u8]) -> Option<[u8; 6]> {
+    cask_checksum_bytes(first80).map(base62_digits)
+}
+
+/// Which of its two encodings an identifiable key's checksum is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChecksumEncoding {
+    /// Base62 digits (what Microsoft's generator writes today).
+    Base62,
+    /// Plain base64 of the checksum bytes (older keys, e.g. Azure AI services).
+    Base64,
+}
+
+/// Check an 84- or 88-character identifiable key (any provider signature): the checksum in
+/// characters 80.. must be the base62 text or, failing that, the base64 text of the Marvin32
+/// checksum of characters 0..80. Which encoding held, or `None`.
+pub fn cask_key_encoding(text: &[u8]) -> Option<ChecksumEncoding> {
+    let n = match text.len() {
+        84 => 4,
+        88 => 8,
+        _ => return None,
+    };
+    let sum = cask_checksum_bytes(&text[..80])?;
+    if text[80..] == cask_base62_text(sum)[..n] {
+        Some(ChecksumEncoding::Base62)
+    } else if text[80..] == cask_base64_text(sum)[..n] {
+        Some(ChecksumEncoding::Base64)
+    } else {
+        None
+    }
 }
 
 /// Check an 84- or 88-character identifiable key (any provider signature).
 pub fn cask_key_valid(text: &[u8]) -> bool {
-    let long = match text.len() {
-        84 => false,
-        88 => true,
-        _ => return false,
-    };
-    let Some(sum) = cask_checksum(&text[..80]) else {
-        return false;
-    };
-    if text[80..84] != sum[..4] {
-        return false;
+    cask_key_encoding(text).is_some()
+}
+
+/// A Marvin32 seed written as its 8-character name (`Default0`, `Send0000`, `AbAcct00`): the
+/// name's ASCII bytes read as one big-endian 64-bit number. `None` unless 8 ASCII characters.
+pub fn seed_from_name(name: &str) -> Option<u64> {
+    let b: [u8; 8] = name.as_bytes().try_into().ok()?;
+    b.is_ascii().then(|| u64::from_be_bytes(b))
+}
+
+/// Decode standard or URL-safe base64 (one alphabet per key, padding optional).
+fn decode_key_base64(text: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine;
+    use base64::engine::DecodePaddingMode;
+    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+    const CONFIG: GeneralPurposeConfig =
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    const STANDARD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, CONFIG);
+    const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, CONFIG);
+    let url = text.iter().any(|&c| c == b'-' || c == b'_');
+    let engine = if url { &URL_SAFE } else { &STANDARD };
+    engine.decode(text).ok()
+}
+
+/// Check an older identifiable key (Azure Storage, Service Bus, Cosmos DB, …): the base64 text
+/// decodes to bytes whose last 4 are the Marvin32 checksum (little-endian) of the rest under one
+/// of `seeds`. Returns the index of the seed that holds.
+///
+/// An 88-character key may instead carry the checksum as base62 text in characters 80..86, the
+/// way identifiable keys of the newer layout do; the reference accepts that too.
+pub fn base64_key_seed(text: &[u8], seeds: &[u64]) -> Option<usize> {
+    let bytes = decode_key_base64(text)?;
+    if bytes.len() < 8 {
+        return None;
     }
-    !long || (text[84..86] == sum[4..6] && &text[86..88] == b"==")
+    let (body, sum) = bytes.split_at(bytes.len() - 4);
+    seeds.iter().position(|&seed| {
+        let computed = marvin32(body, seed).to_le_bytes();
+        computed == sum || (text.len() == 88 && text[80..88] == cask_base62_text(computed)[..])
+    })
+}
+
+/// Six base62 characters (`0-9A-Za-z`) of a CRC-32, most significant first, left-padded with
+/// `0`: the checksum GitHub and npm tokens end with.
+pub fn crc32_base62(data: &[u8]) -> [u8; 6] {
+    let mut n = crc32fast::hash(data);
+    let mut out = [b'0'; 6];
+    for slot in out.iter_mut().rev() {
+        *slot = BASE62[(n % 62) as usize];
+        n /= 62;
+    }
+    out
+}
+
+/// Check a GitHub (`ghp_` …) or npm (`npm_`) token: 4 characters of prefix, a random part, and
+/// 6 characters holding the base62 CRC-32 of the random part.
+pub fn crc32_base62_token_valid(text: &[u8]) -> bool {
+    text.len() > 10 && text[text.len() - 6..] == crc32_base62(&text[4..text.len() - 6])
 }
 
 #[cfg(test)]

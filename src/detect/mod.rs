@@ -74,6 +74,8 @@ struct CompiledRule {
     /// Longest match the pattern can make, in bytes, when bounded (lets keyword hits inside a
     /// window already searched in vain be skipped).
     max_len: Option<usize>,
+    /// Marvin32 seeds of a `marvin32-base64` rule.
+    seeds: Vec<u64>,
 }
 
 struct RunScanner {
@@ -163,12 +165,34 @@ impl Matcher {
                     }),
                 }
             }
+            let seeds = rule
+                .seeds
+                .iter()
+                .filter_map(|s| checksum::seed_from_name(s))
+                .collect();
             compiled.push(CompiledRule {
                 rule,
                 regex,
                 secret_group,
                 max_len,
+                seeds,
             });
+        }
+        // The literal search reports one match per position, the first-listed literal's: when
+        // one keyword begins another (`JQQJ9`, `JQQJ99`), a hit on either must run the rules of
+        // both, or whichever is listed second would never see a hit.
+        let snapshot = keyword_rules.clone();
+        for (i, short) in literals.iter().enumerate() {
+            for (j, long) in literals.iter().enumerate() {
+                if i != j && long.starts_with(short.as_str()) {
+                    keyword_rules[i].extend(&snapshot[j]);
+                    keyword_rules[j].extend(&snapshot[i]);
+                }
+            }
+        }
+        for list in &mut keyword_rules {
+            list.sort_unstable();
+            list.dedup();
         }
         let keywords = if literals.is_empty() {
             None
@@ -292,7 +316,9 @@ impl Matcher {
         let rule = &self.rules[ri].rule;
         let raw = &hay[s..e];
         if let Some(v) = rule.validator {
-            let Some(len) = validate(v, raw) else { return };
+            let Some(len) = validate(v, raw, &self.rules[ri].seeds) else {
+                return;
+            };
             out.push(Match {
                 rule: ri,
                 origin: ri,
@@ -396,18 +422,17 @@ impl Matcher {
     }
 }
 
-fn validate(v: Validator, raw: &[u8]) -> Option<usize> {
+/// How many bytes of `raw` form a genuine token, if any.
+fn validate(v: Validator, raw: &[u8], seeds: &[u64]) -> Option<usize> {
     match v {
         Validator::Crc32AdoLegacy => checksum::legacy_pat_kind(raw).map(|_| raw.len()),
-        Validator::Marvin32Cask => {
-            if raw.len() >= 88 && checksum::cask_key_valid(&raw[..88]) {
-                Some(88)
-            } else if raw.len() >= 84 && checksum::cask_key_valid(&raw[..84]) {
-                Some(84)
-            } else {
-                None
-            }
-        }
+        // The long form first: a valid 88-character key is reported whole, never as the
+        // 84-character key its first characters also make.
+        Validator::Marvin32Cask => [88, 84]
+            .into_iter()
+            .find(|&n| raw.len() >= n && checksum::cask_key_valid(&raw[..n])),
+        Validator::Marvin32Base64 => checksum::base64_key_seed(raw, seeds).map(|_| raw.len()),
+        Validator::Crc32Base62 => checksum::crc32_base62_token_valid(raw).then_some(raw.len()),
     }
 }
 
@@ -492,6 +517,33 @@ mod tests {
         let mut v = Vec::new();
         for_each_run(hay.as_bytes(), &class, len, |a, b| v.push((a, b)));
         v
+    }
+
+    #[test]
+    fn a_keyword_that_begins_another_does_not_hide_its_rules() {
+        let rule = |id: &str, keyword: &str, pattern: &str| -> Rule {
+            toml::from_str(&format!(
+                "id = '{id}'\nname = 'n'\ndescription = 'd'\nkeywords = ['{keyword}']\n\
+                 pattern = '{pattern}'\nseverity = 'low'\nconfidence = 'low'\n"
+            ))
+            .unwrap()
+        };
+        for order in [false, true] {
+            let mut rules = vec![
+                rule("short", "KEY", "KEY=(?P<secret>[a-z]+)"),
+                rule("long", "KEYS", "KEYS:(?P<secret>[0-9]+)"),
+            ];
+            if order {
+                rules.reverse();
+            }
+            let m = Matcher::new(rules).unwrap();
+            let ids: Vec<&str> = m
+                .scan(b"KEY=qwzrtk KEYS:9183746")
+                .iter()
+                .map(|x| m.rule(x.rule).id.as_str())
+                .collect();
+            assert_eq!(ids, ["short", "long"], "order {order}");
+        }
     }
 
     #[test]

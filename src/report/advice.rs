@@ -1,4 +1,5 @@
-//! Revoke advice: what the reader of a finding should do, per kind of secret (DESIGN.md §3).
+//! Revoke advice: what the reader of a finding should do, per kind of secret (docs/formats.md
+//! names the service behind each key kind).
 
 /// Advice for one kind of finding, in the forms reporters need.
 #[derive(Debug, Clone)]
@@ -47,6 +48,46 @@ pub fn advice(provider: &str, org: Option<&str>) -> Advice {
                 ),
             }
         }
+        "github" => Advice {
+            hint: "revoke this GitHub token now (Settings → Developer settings, or the app's credentials), then purge it from git history".to_string(),
+            text: "1. Revoke the token now: a personal access token under GitHub Settings → Developer settings → Personal access tokens; an OAuth or GitHub App token by revoking the app's authorization or its installation token. GitHub's credential revocation API also accepts the token itself.\n\
+                   2. Replace it with a fine-grained, short-lived token or the workflow's GITHUB_TOKEN; keep it in a secret store.\n\
+                   3. Remove it from history (git filter-repo), not only from the latest commit.\n\
+                   4. Check the account's or organisation's security log for use between the leak and the revocation.".to_string(),
+            markdown: "1. **Revoke the token now**: a personal access token under *Settings → Developer settings → Personal access tokens*; an OAuth or GitHub App token by revoking the authorization or installation. GitHub's credential revocation API also accepts the token itself.\n\
+                       2. **Replace it** with a fine-grained, short-lived token or the workflow's `GITHUB_TOKEN`; keep it in a secret store.\n\
+                       3. **Remove it from history** (`git filter-repo`), not only from the latest commit.\n\
+                       4. **Check the security log** for use between the leak and the revocation.".to_string(),
+        },
+        "npm" => Advice {
+            hint: "revoke this npm token now (`npm token revoke` or npmjs.com → Access Tokens), then purge it from git history".to_string(),
+            text: "1. Revoke the token now: `npm token revoke <id>` or on npmjs.com under Access Tokens.\n\
+                   2. Replace it with a granular, expiring token (or trusted publishing from CI); keep it in a secret store.\n\
+                   3. Remove it from history (git filter-repo), not only from the latest commit.\n\
+                   4. Check the packages it could publish for versions released between the leak and the revocation.".to_string(),
+            markdown: "1. **Revoke the token now**: `npm token revoke <id>` or on npmjs.com under *Access Tokens*.\n\
+                       2. **Replace it** with a granular, expiring token (or trusted publishing from CI); keep it in a secret store.\n\
+                       3. **Remove it from history** (`git filter-repo`), not only from the latest commit.\n\
+                       4. **Check the packages** it could publish for versions released since the leak.".to_string(),
+        },
+        p if p.starts_with("azure-") => {
+            let how = azure_rotation(p);
+            Advice {
+                hint: format!("{how}, then purge it from git history"),
+                text: format!(
+                    "1. {how} now; the leaked value stops working once regenerated.\n\
+                     2. Prefer Microsoft Entra ID authentication or a managed identity over keys; keep any key in a secret store (Key Vault, pipeline secrets).\n\
+                     3. Remove it from history (git filter-repo), not only from the latest commit.\n\
+                     4. Check the resource's activity and diagnostic logs for use between the leak and the rotation."
+                ),
+                markdown: format!(
+                    "1. **{how}** now; the leaked value stops working once regenerated.\n\
+                     2. **Prefer Microsoft Entra ID** or a managed identity over keys; keep any key in Key Vault or pipeline secrets.\n\
+                     3. **Remove it from history** (`git filter-repo`), not only from the latest commit.\n\
+                     4. **Check the resource's logs** for use between the leak and the rotation."
+                ),
+            }
+        }
         "azure" => Advice {
             hint: "rotate (regenerate) this key in the Azure portal, then purge it from git history".to_string(),
             text: "1. Regenerate the key now in the Azure portal (or with the Azure CLI) for the resource it belongs to; the leaked value stops working once regenerated.\n\
@@ -69,5 +110,75 @@ pub fn advice(provider: &str, org: Option<&str>) -> Advice {
                        3. **Remove it from history** (`git filter-repo`), not only from the latest commit.\n\
                        4. **Check the service's access logs** for logins between the leak and the change.".to_string(),
         },
+    }
+}
+
+/// Where a key of an Azure service is regenerated, by the provider name its rules give.
+fn azure_rotation(provider: &str) -> &'static str {
+    match provider {
+        "azure-storage" => {
+            "Rotate the storage account key (portal: Access keys → Rotate key; CLI: az storage account keys renew)"
+        }
+        "azure-cosmos-db" => {
+            "Regenerate the Azure Cosmos DB key (portal: Keys → Regenerate; CLI: az cosmosdb keys regenerate)"
+        }
+        "azure-batch" => {
+            "Regenerate the Batch account key (portal: Keys; CLI: az batch account keys renew)"
+        }
+        "azure-ml-classic" => {
+            "Regenerate the Machine Learning (classic) web service key in its web service settings"
+        }
+        "azure-api-management" => {
+            "Regenerate the API Management key (portal: Subscriptions, Gateways or Management API → Regenerate)"
+        }
+        "azure-service-bus" => {
+            "Regenerate the Service Bus shared access key (portal: Shared access policies; CLI: az servicebus namespace authorization-rule keys renew)"
+        }
+        "azure-event-hubs" => {
+            "Regenerate the Event Hubs shared access key (portal: Shared access policies; CLI: az eventhubs namespace authorization-rule keys renew)"
+        }
+        "azure-relay" => {
+            "Regenerate the Relay shared access key (portal: Shared access policies; CLI: az relay namespace authorization-rule keys renew)"
+        }
+        "azure-iot" => {
+            "Regenerate the IoT Hub / Device Provisioning shared access key or device key (portal: Shared access policies or the device's keys)"
+        }
+        "azure-event-grid" => {
+            "Regenerate the Event Grid access key (portal: Access keys; CLI: az eventgrid topic key regenerate)"
+        }
+        "azure-cache-redis" => {
+            "Regenerate the Azure Cache for Redis access key (portal: Authentication → Access keys; CLI: az redis regenerate-keys)"
+        }
+        "azure-functions" => {
+            "Renew the Azure Functions key (portal: App keys or Function keys → Renew key value)"
+        }
+        "azure-search" => {
+            "Regenerate the Azure AI Search admin key or delete the query key (portal: Keys; CLI: az search admin-key renew / query-key delete)"
+        }
+        "azure-container-registry" => {
+            "Regenerate the container registry access key or token password (portal: Access keys; CLI: az acr credential renew)"
+        }
+        "azure-app-configuration" => {
+            "Regenerate the App Configuration access key (portal: Access settings; CLI: az appconfig credential regenerate)"
+        }
+        "azure-fluid-relay" => {
+            "Regenerate the Fluid Relay key (portal: Access Key; CLI: az fluid-relay server regenerate-key)"
+        }
+        "azure-mixed-reality" => {
+            "Regenerate the Mixed Reality account key (portal: Access keys; CLI: az spatial-anchors-account key renew)"
+        }
+        "azure-maps" => {
+            "Regenerate the Azure Maps shared key (portal: Authentication; CLI: az maps account keys renew)"
+        }
+        "azure-communication-services" => {
+            "Regenerate the Communication Services access key (portal: Keys; CLI: az communication regenerate-key)"
+        }
+        "azure-cognitive-services" => {
+            "Regenerate the Azure AI services key (portal: Keys and Endpoint; CLI: az cognitiveservices account keys regenerate)"
+        }
+        "azure-sql" => "Rotate the Azure SQL credential the key belongs to and regenerate the key",
+        _ => {
+            "Regenerate the key in the Azure portal (or with the Azure CLI) for the resource it belongs to"
+        }
     }
 }

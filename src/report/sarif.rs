@@ -1,5 +1,5 @@
 //! SARIF 2.1.0 (`--format sarif`) for GitHub code scanning, the Azure DevOps Scans tab and
-//! editors' SARIF viewers, built with the `serde-sarif` types (DESIGN.md §4).
+//! editors' SARIF viewers, built with the `serde-sarif` types (the README's SARIF section).
 //!
 //! One run. `tool.driver.rules` lists each rule that produced a result, sorted by id, with the
 //! generic revoke advice as its help; each result carries the advice for its own organisation.

@@ -1,5 +1,5 @@
 //! Reading Azure DevOps' answer: status, content type and body in, a [`Verification`] (or a
-//! request to retry later) out. Pure, so every rule of DESIGN.md §2 has a unit test here.
+//! request to retry later) out. Pure, so every rule of the README's "Live verification" has a unit test here.
 //! Not for sending requests: see `client`.
 
 use super::endpoint::Endpoint;

@@ -14,7 +14,7 @@ const PROFILE_BASE: &str = "https://app.vssps.visualstudio.com";
 const CONNECTION_DATA_PATH: &str = "_apis/connectionData";
 const PROFILE_PATH: &str = "_apis/profile/profiles/me?api-version=7.1";
 
-/// DESIGN.md §2: an organisation name must match this before it enters a URL.
+/// An organisation name (README, "Live verification") must match this before it enters a URL.
 static ORG_NAME: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[A-Za-z0-9][A-Za-z0-9-]{0,48}[A-Za-z0-9]?$").expect("organisation pattern")
 });

@@ -1,4 +1,4 @@
-//! Live verification (`--verify`, DESIGN.md §2): asks Azure DevOps whether each distinct
+//! Live verification (`--verify`, see the README's "Live verification"): asks Azure DevOps whether each distinct
 //! Azure DevOps token found still works, and whose it is, then writes the answer into every
 //! finding of that token and raises the severity of live ones to critical.
 //!
