@@ -238,6 +238,10 @@ pub struct GitArgs {
     /// Shorthand for `--range REV..HEAD`.
     #[arg(long, value_name = "REV")]
     pub since: Option<String>,
+    /// Every object in the object database, also those no ref reaches any more (a deleted
+    /// branch, a force-push) until `git gc` prunes them; their findings are marked `unreachable`.
+    #[arg(long, conflicts_with_all = ["range", "since"])]
+    pub all_objects: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }

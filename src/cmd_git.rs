@@ -63,6 +63,7 @@ pub fn git(args: GitArgs) -> Result<i32> {
     let selection = match (&args.range, &args.since) {
         (Some(r), _) => Selection::Range(r.clone()),
         (None, Some(rev)) => Selection::Range(format!("{rev}..HEAD")),
+        (None, None) if args.all_objects => Selection::AllObjects,
         (None, None) => Selection::All,
     };
     let counters = Counters::default();

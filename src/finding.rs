@@ -148,6 +148,11 @@ pub struct Finding {
     /// `base64`, `url`, `utf-16le`, … when the secret was not in the text as is.
     pub encoding: Option<String>,
     pub commit: Option<CommitInfo>,
+    /// Where in git the text came from when it is not a file: `commit_message`, `tag_message`
+    /// or `note`.
+    pub origin: Option<&'static str>,
+    /// Found only in objects that no ref reaches (`patrol git --all-objects`).
+    pub unreachable: bool,
     pub verification: Verification,
 }
 

@@ -326,6 +326,8 @@ fn collect(
             organization: m.organization.map(|o| o.0),
             encoding,
             commit: None,
+            origin: None,
+            unreachable: false,
             verification: Verification::NotChecked,
         });
     }

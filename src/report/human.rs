@@ -51,6 +51,9 @@ pub fn render(r: &Report) -> String {
             if let Some(enc) = &f.encoding {
                 let _ = write!(out, "  ({enc})");
             }
+            if let Some(what) = crate::report::origin_text(f) {
+                let _ = write!(out, "  [{what}]");
+            }
             out.push('\n');
             if let Some(c) = &f.commit {
                 let short = &c.id[..c.id.len().min(10)];

@@ -29,6 +29,11 @@ pub struct JsonFinding<'a> {
     pub encoding: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<&'a CommitInfo>,
+    /// `commit_message`, `tag_message` or `note` for text from git that is not a file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unreachable: bool,
     pub verification: &'a Verification,
     pub revoke: String,
 }
@@ -52,6 +57,8 @@ pub fn json_finding(f: &Finding, show_secrets: bool) -> JsonFinding<'_> {
         organization_source: f.organization_source,
         encoding: f.encoding.as_deref(),
         commit: f.commit.as_ref(),
+        origin: f.origin,
+        unreachable: f.unreachable,
         verification: &f.verification,
         revoke: advice(&f.provider, f.organization.as_deref()).hint,
     }

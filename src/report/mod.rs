@@ -53,3 +53,25 @@ pub fn shown_secret(f: &Finding, show: bool) -> String {
         f.secret.redacted()
     }
 }
+
+/// How a finding that is not in a file came about, in words (`in the message of commit …`);
+/// also says when only unreachable objects hold it.
+pub fn origin_text(f: &crate::finding::Finding) -> Option<String> {
+    let short = f
+        .commit
+        .as_ref()
+        .map(|c| c.id.chars().take(12).collect::<String>())
+        .unwrap_or_default();
+    let what = match f.origin {
+        Some("commit_message") => Some(format!("in the message of commit {short}")),
+        Some("tag_message") => Some(format!("in an annotated tag's message (tagging {short})")),
+        Some("note") if short.is_empty() => Some("in a git note".to_string()),
+        Some("note") => Some(format!("in a git note on commit {short}")),
+        _ => None,
+    };
+    match (what, f.unreachable) {
+        (Some(w), true) => Some(format!("{w}; unreachable")),
+        (None, true) => Some("unreachable: no ref reaches it".to_string()),
+        (w, false) => w,
+    }
+}

@@ -252,6 +252,9 @@ fn headline(f: &Finding) -> String {
     if let Some(m) = &f.member {
         s.push_str(&format!(" (member {m} of {})", f.file_path()));
     }
+    if let Some(what) = super::origin_text(f) {
+        s.push_str(&format!(" ({what})"));
+    }
     if let Some(c) = &f.commit {
         let short: String = c.id.chars().take(12).collect();
         s.push_str(&format!(" in commit {short}"));
@@ -285,6 +288,12 @@ fn result_properties(f: &Finding, show_secrets: bool) -> PropertyBag {
     }
     if let Some(c) = &f.commit {
         p.insert("commit".into(), to_value(c));
+    }
+    if let Some(o) = f.origin {
+        p.insert("origin".into(), json!(o));
+    }
+    if f.unreachable {
+        p.insert("unreachable".into(), json!(true));
     }
     if let Some(m) = &f.member {
         p.insert("archive_path".into(), json!(f.file_path()));

@@ -26,6 +26,8 @@ fn finding(secret: &str, rule_id: &str, provider: &str, severity: Severity) -> F
         organization_source: None,
         encoding: None,
         commit: None,
+        origin: None,
+        unreachable: false,
         verification: Verification::NotChecked,
     }
 }

@@ -14,6 +14,7 @@
 
 mod commits;
 pub mod introduced;
+pub mod objects;
 mod packorder;
 pub mod provenance;
 
@@ -123,6 +124,8 @@ pub enum Selection {
     All,
     /// `A..B`: commits reachable from B and not from A.
     Range(String),
+    /// Everything in the object database, reachable or not (`--all-objects`).
+    AllObjects,
 }
 
 /// Live counters of a history scan; a progress display may read them while it runs.
@@ -321,6 +324,8 @@ struct Ctx<'a> {
     trees: OidSet,
     counters: &'a Counters,
     warn: &'a (dyn Fn(String) + Sync),
+    /// Findings that are not in a tree's blob (commit messages).
+    extra: Mutex<Vec<Finding>>,
 }
 
 /// The outcome of a history scan.
@@ -344,8 +349,8 @@ pub fn scan_history(
     if repo.is_shallow() {
         warn(commits::shallow_note(repo));
     }
-    let (commits, boundary) = match selection {
-        Selection::All => (
+    let (mut commits, boundary) = match selection {
+        Selection::All | Selection::AllObjects => (
             commits::all_commits(repo, counters, warn)?,
             commits::Boundary {
                 blobs: HashSet::new(),
@@ -355,6 +360,34 @@ pub fn scan_history(
         Selection::Range(spec) => commits::range_commits(repo, spec, counters, warn)?,
     };
 
+    let whole = !matches!(selection, Selection::Range(_));
+    let notes = if whole {
+        objects::notes_history(repo)
+    } else {
+        objects::NotesHistory::default()
+    };
+    // With --all-objects: the commits no ref reaches join the walk, and the blobs no tree
+    // holds are scanned on their own.
+    let mut odb = objects::OdbObjects::default();
+    let mut unreachable_commits: HashSet<Oid> = HashSet::new();
+    if let Selection::AllObjects = selection {
+        let (found, unreadable) = objects::odb_objects(repo, warn).map_err(|e| GitError::Repo {
+            what: "list the object database",
+            repo: repo_name.clone(),
+            message: e.message().to_string(),
+        })?;
+        counters.unreadable.fetch_add(unreadable, Ordering::Relaxed);
+        let reachable: HashSet<Oid> = commits.iter().copied().collect();
+        for &c in &found.commits {
+            if !reachable.contains(&c) && !notes.commits.contains(&c) {
+                unreachable_commits.insert(c);
+                commits.push(c);
+                counters.commits_listed.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        odb = found;
+    }
+
     let ctx = Ctx {
         matcher,
         opts,
@@ -363,6 +396,7 @@ pub fn scan_history(
         trees: OidSet::new(boundary.trees),
         counters,
         warn,
+        extra: Mutex::new(Vec::new()),
     };
     let pool = RepoPool::new(repo.path());
     let cannot_open = |e: git2::Error| {
@@ -387,6 +421,16 @@ pub fn scan_history(
             a.append(&mut b);
             a
         });
+    let note_blobs: HashSet<Oid> = notes.blobs.iter().map(|(b, _)| *b).collect();
+    let mut orphans: HashSet<Oid> = HashSet::new();
+    for &b in &odb.blobs {
+        if !note_blobs.contains(&b)
+            && let Visit::Claimed = ctx.table.visit(b)
+        {
+            orphans.insert(b);
+            blobs.push((b, Vec::new()));
+        }
+    }
     // (3) Scan them in pack order, in runs of neighbours per worker, so that deltas meet
     // their bases in the delta cache.
     let order = packorder::PackOrder::load(repo.path());
@@ -418,7 +462,18 @@ pub fn scan_history(
     }
 
     // (4) Only for blobs with findings: which commits introduced them, at which paths.
-    let by_blob = ctx.table.into_findings();
+    let mut by_blob = ctx.table.into_findings();
+    let mut extra = ctx
+        .extra
+        .into_inner()
+        .expect("no panics while holding the lock");
+    for oid in &orphans {
+        for mut f in by_blob.remove(oid).unwrap_or_default() {
+            f.set_file_path(&objects::object_path(*oid));
+            f.unreachable = true;
+            extra.push(f);
+        }
+    }
     let mut records: Vec<Record> = if by_blob.is_empty() {
         Vec::new()
     } else {
@@ -442,7 +497,31 @@ pub fn scan_history(
     records.sort();
     records.dedup();
     let mut attributor = provenance::Attributor::new(repo, matcher, opts, max_file_size, by_blob);
-    let findings = attributor.attribute(&records, warn);
+    let mut findings = attributor.attribute(&records, warn);
+    let mut unreadable_extra = 0;
+    if whole {
+        let referenced = objects::referenced_tags(repo);
+        let mut tags = referenced.clone();
+        tags.extend(&odb.tags);
+        tags.sort();
+        tags.dedup();
+        let referenced: HashSet<Oid> = referenced.into_iter().collect();
+        let (found, u) = objects::tag_findings(repo, matcher, opts, &tags, &referenced, warn);
+        extra.extend(found);
+        let (found, v) = objects::note_findings(repo, &notes, matcher, opts, max_file_size, warn);
+        extra.extend(found);
+        unreadable_extra = u + v;
+    }
+    findings.extend(extra);
+    if !unreachable_commits.is_empty() {
+        let ids: HashSet<String> = unreachable_commits.iter().map(Oid::to_string).collect();
+        for f in &mut findings {
+            if f.commit.as_ref().is_some_and(|c| ids.contains(&c.id)) {
+                f.unreachable = true;
+            }
+        }
+    }
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 
     let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
     let summary = Summary {
@@ -450,7 +529,7 @@ pub fn scan_history(
         bytes_scanned: load(&counters.bytes),
         skipped_large: load(&counters.large),
         skipped_binary: load(&counters.binary),
-        unreadable: load(&counters.unreadable) + attributor.unreadable,
+        unreadable: load(&counters.unreadable) + attributor.unreadable + unreadable_extra,
         findings: findings.len() as u64,
         suppressed: load(&counters.suppressed),
         archive_members: load(&counters.archive_members),
@@ -470,7 +549,16 @@ fn discover(repo: &Repository, id: Oid, ctx: &Ctx<'_>, found: &mut Vec<(Oid, Vec
         (ctx.warn)(msg);
     };
     let root = match repo.find_commit(id) {
-        Ok(c) => c.tree_id(),
+        Ok(c) => {
+            let found = objects::message_findings(ctx.matcher, ctx.opts, &c);
+            if !found.is_empty() {
+                ctx.extra
+                    .lock()
+                    .expect("no panics while holding the lock")
+                    .extend(found);
+            }
+            c.tree_id()
+        }
         Err(e) => return unreadable(format!("cannot read commit {id}: {}", e.message())),
     };
     let mut stack: Vec<(Oid, Vec<u8>)> = vec![(root, Vec::new())];

@@ -227,6 +227,8 @@ mod tests {
             organization_source: org.map(|_| OrgSource::Url),
             encoding: None,
             commit: None,
+            origin: None,
+            unreachable: false,
             verification: Verification::NotChecked,
         }
     }

@@ -51,6 +51,10 @@ pub(super) fn all_commits(
                 continue;
             }
         };
+        // Notes are scanned as notes on the objects they annotate, not as files.
+        if r.name_bytes().starts_with(b"refs/notes/") {
+            continue;
+        }
         match r.peel(ObjectType::Commit) {
             Ok(obj) => tips.push(obj.id()),
             Err(_) => not_commits += 1,
