@@ -91,8 +91,13 @@ impl Baseline {
     }
 
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read baseline {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!(
+                "baseline {}: {} (create it with `patrol baseline create`)",
+                path.display(),
+                crate::source::fs::io_reason(&e)
+            )
+        })?;
         Self::parse(&text).map_err(|e| anyhow::anyhow!("invalid baseline {}: {e}", path.display()))
     }
 
@@ -110,6 +115,11 @@ pub fn entries_from_report(text: &str, with_paths: bool) -> Result<Baseline, Str
     let findings = doc["findings"]
         .as_array()
         .ok_or("not a patrol JSON report: no `findings` array")?;
+    // Paths in a report start with the scanned directory as given (`root`); entries are keyed
+    // relative to it, as `baseline create` without `--from` keys them.
+    let root_prefix = doc["root"]
+        .as_str()
+        .map(|root| crate::report::join_root(root, ""));
     let mut entries = BTreeSet::new();
     for f in findings {
         let field = |k: &str| {
@@ -121,7 +131,13 @@ pub fn entries_from_report(text: &str, with_paths: bool) -> Result<Baseline, Str
             rule_id: field("rule_id")?,
             fingerprint: field("fingerprint")?,
             path: if with_paths {
-                Some(field("path")?)
+                let path = field("path")?;
+                Some(
+                    match root_prefix.as_deref().and_then(|r| path.strip_prefix(r)) {
+                        Some(relative) => relative.to_string(),
+                        None => path,
+                    },
+                )
             } else {
                 None
             },

@@ -150,8 +150,9 @@ pub struct CommonArgs {
     /// Configuration file (default: `.patrol.toml` in the scanned root, if present).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Report only findings of at least this confidence.
-    #[arg(long, value_name = "LEVEL")]
+    /// Report only findings of at least this confidence [default: medium, or `min_confidence`
+    /// in the configuration file].
+    #[arg(long, value_name = "LEVEL", value_parser = confidence_parser())]
     pub min_confidence: Option<Confidence>,
     /// Skip files (and git blobs) larger than this: bytes, or with K, M, G (KiB, MiB, GiB).
     #[arg(long, default_value = "64M", value_parser = parse_size, value_name = "SIZE")]
@@ -253,6 +254,13 @@ pub struct StagedArgs {
     pub repo: Option<PathBuf>,
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// `--min-confidence`: its values listed in `--help` and in the error for a wrong one.
+fn confidence_parser() -> impl clap::builder::TypedValueParser<Value = Confidence> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["low", "medium", "high"])
+        .map(|s| s.parse::<Confidence>().expect("one of the possible values"))
 }
 
 /// Parse `1234`, `64K`, `64M`, `2G` (binary units; `KiB`/`MB` spellings accepted).

@@ -2,7 +2,7 @@
 
 use crate::baseline::Baseline;
 use crate::cli::FailOn;
-use crate::cli::{ColorWhen, CommonArgs, FakeTokenArgs, RuleSetArgs, RulesCommand, ScanArgs};
+use crate::cli::{CommonArgs, FakeTokenArgs, RuleSetArgs, RulesCommand, ScanArgs};
 use crate::config::Config;
 use crate::detect::{Matcher, checksum::ChecksumEncoding, fake};
 use crate::finding::{Finding, RepositoryInfo, Summary, Verification};
@@ -26,6 +26,26 @@ pub const EXIT_ERROR: i32 = 2;
 /// Callers never pass a secret.
 pub fn warn(msg: String) {
     eprintln!("warning: {}", report::escape::printable(&msg));
+}
+
+/// An error and its causes on one line, each said once (a cause that an outer message already
+/// quotes is not repeated) and without `(os error N)`.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = match cause.downcast_ref::<std::io::Error>() {
+            Some(io) => fsrc::io_reason(io),
+            None => cause.to_string(),
+        };
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 /// The rule set, settings and matcher a scan runs with.
@@ -98,9 +118,11 @@ pub fn scan(args: ScanArgs) -> Result<i32> {
     // Before scanning, so that a refused PATROL_ADO_BASE_URL stops the run early.
     let verify_opts = VerifyOptions::from_args(&args.common)?;
     let (findings, summary, rules) = collect_files(&args)?;
+    let root = fsrc::shown_root(&args.paths);
     let ctx = EmitContext {
         rules: &rules,
         repository: None,
+        root: root.as_deref(),
     };
     finish(
         &args.common,
@@ -185,6 +207,8 @@ pub struct EmitContext<'a> {
     pub rules: &'a [Rule],
     /// Set when every finding comes from this one repository.
     pub repository: Option<&'a RepositoryInfo>,
+    /// The scanned directory as given, when paths are relative to it ([`Report::root`]).
+    pub root: Option<&'a str>,
 }
 
 /// Render and write the report; returns the exit code for the findings.
@@ -195,11 +219,7 @@ pub fn emit(
     ctx: &EmitContext,
 ) -> Result<i32> {
     let to_terminal = common.output.is_none() && std::io::stdout().is_terminal();
-    let color = match common.color {
-        ColorWhen::Always => true,
-        ColorWhen::Never => false,
-        ColorWhen::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
-    };
+    let color = crate::term::use_color(common.color, to_terminal, |v| std::env::var_os(v));
     let text = report::render(
         common.format,
         &Report {
@@ -210,6 +230,7 @@ pub fn emit(
             quiet: common.quiet,
             rules: ctx.rules,
             repository: ctx.repository,
+            root: ctx.root,
         },
     );
     if common.format == report::Format::Sarif

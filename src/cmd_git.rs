@@ -126,6 +126,7 @@ impl RepoEnd<'_> {
         let ctx = EmitContext {
             rules: &rules,
             repository: Some(&repository),
+            root: None,
         };
         finish(common, findings, summary, self.started, self.verify, &ctx)
     }

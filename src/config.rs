@@ -51,7 +51,13 @@ impl Config {
         };
         let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
             path: path.display().to_string(),
-            message: format!("cannot read: {e}"),
+            message: match explicit {
+                Some(_) => format!(
+                    "{} (give --config an existing file, or leave it out to use .patrol.toml)",
+                    crate::source::fs::io_reason(&e)
+                ),
+                None => format!("cannot read: {}", crate::source::fs::io_reason(&e)),
+            },
         })?;
         let cfg = Config::parse(&text).map_err(|message| ConfigError {
             path: path.display().to_string(),

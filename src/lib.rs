@@ -16,4 +16,5 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod term;
 pub mod verify;

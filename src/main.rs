@@ -13,7 +13,7 @@ fn main() {
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
         eprintln!(
-            "error: internal error{at} (its message is withheld because it may quote scanned \
+            "patrol: internal error{at} (its message is withheld because it may quote scanned \
              content); please report it with the command that triggered it"
         );
     }));
@@ -45,8 +45,8 @@ fn main() {
         Ok(code) => std::process::exit(code),
         Err(e) => {
             // The message may name a path from the scanned tree: no raw control characters.
-            let msg = format!("{e:#}");
-            eprintln!("error: {}", patrol::report::escape::printable(&msg));
+            let msg = cmd::error_text(&e);
+            eprintln!("patrol: {}", patrol::report::escape::printable(&msg));
             std::process::exit(cmd::EXIT_ERROR);
         }
     }

@@ -368,7 +368,7 @@ fn a_directory_that_is_not_a_repository_is_an_error() {
         let run = patrol(dir.path(), cmd);
         assert_eq!(run.code, 2, "{cmd:?}");
         assert!(
-            run.stderr.contains("is not a git repository"),
+            run.stderr.contains(": not a git repository") && run.stderr.contains("give the path"),
             "{cmd:?}: {}",
             run.stderr
         );

@@ -152,7 +152,7 @@ fn off_a_terminal_stderr_is_silent_and_human_output_shows_the_short_commit() {
         stdout.contains(&format!("commit {}", &commit[..10])),
         "{stdout}"
     );
-    assert!(stdout.contains("1 commits, 1 unique blobs"), "{stdout}");
+    assert!(stdout.contains("1 commit, 1 unique blob,"), "{stdout}");
     // The secret itself is never printed without --show-secrets.
     assert!(!stdout.contains(&token(24)), "{stdout}");
 }

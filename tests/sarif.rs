@@ -241,6 +241,7 @@ fn history_findings_snapshot() {
         quiet: false,
         rules: &rules,
         repository: Some(&repo),
+        root: None,
     };
     let doc = report::render(Format::Sarif, &report);
     assert!(

@@ -192,7 +192,7 @@ fn symlinks_not_followed_unless_asked_and_loops_survive() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         triples(&doc),
-        vec![("out/secret.txt".into(), 1, "azure-devops-pat".into())]
+        vec![("tree/out/secret.txt".into(), 1, "azure-devops-pat".into())]
     );
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("loop"),

@@ -76,11 +76,19 @@ fn verifications(out: &Output) -> HashMap<String, Vec<Value>> {
         let mut v = f["verification"].clone();
         v["severity"] = f["severity"].clone();
         by_file
-            .entry(f["path"].as_str().unwrap().to_string())
+            // Paths start with the scanned directory as given (`root`, absolute here).
+            .entry(relative(&doc, f))
             .or_default()
             .push(v);
     }
     by_file
+}
+
+/// A finding's path without the scanned directory in front.
+fn relative(doc: &Value, f: &Value) -> String {
+    let root = format!("{}/", doc["root"].as_str().expect("one directory scanned"));
+    let path = f["path"].as_str().unwrap();
+    path.strip_prefix(&root).unwrap_or(path).to_string()
 }
 
 fn assert_no_token_printed(out: &Output, tokens: &[&String]) {

@@ -61,7 +61,7 @@ fn baseline_suppresses_moved_secrets_and_reports_new_and_stale_ones() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         triples(&doc),
-        vec![("moved/b.env".into(), 2, "azure-devops-pat".into())]
+        vec![("src/moved/b.env".into(), 2, "azure-devops-pat".into())]
     );
     let check = patrol(&["baseline", "check", "src"], d);
     assert_eq!(check.status.code(), Some(1));
@@ -108,13 +108,22 @@ fn baseline_with_paths_and_from_report() {
     );
     let (_, out) = patrol_json(&["scan", "t", "--baseline", "b.json"], d);
     assert_eq!(out.status.code(), Some(0));
+    // The report says `t/a.txt`; the entry is keyed relative to the scanned root, so the
+    // baseline holds wherever the scan is run from and however the root is spelt.
+    let text = std::fs::read_to_string(d.join("b.json")).unwrap();
+    assert!(text.contains("\"path\": \"a.txt\""), "{text}");
+    let (_, out) = patrol_json(&["scan", ".", "--baseline", "../b.json"], &d.join("t"));
+    assert_eq!(out.status.code(), Some(0));
+    let abs = d.join("t");
+    let (_, out) = patrol_json(&["scan", abs.to_str().unwrap(), "--baseline", "b.json"], d);
+    assert_eq!(out.status.code(), Some(0));
     // Keyed by path: the same secret elsewhere is reported.
     write(d, "t/copy.txt", &format!("{}\n", pat(73)));
     let (doc, out) = patrol_json(&["scan", "t", "--baseline", "b.json"], d);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         triples(&doc),
-        vec![("copy.txt".into(), 1, "azure-devops-pat".into())]
+        vec![("t/copy.txt".into(), 1, "azure-devops-pat".into())]
     );
     // A damaged baseline is an error, not a silent pass.
     write(

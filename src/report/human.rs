@@ -1,10 +1,12 @@
-//! Human output: one block per finding, grouped by file, and a closing summary line.
+//! Human output for a terminal and a log: one line per finding, then the advice once per rule,
+//! then one summary line. Each part is its own function so that each can change alone.
 
 use super::{Report, advice::advice, escape::printable, shown_secret};
-use crate::finding::Verification;
+use crate::finding::{Finding, Summary, Verification};
 use crate::source::fs::human_bytes;
 use std::fmt::Write;
 
+/// Colour escapes, or nothing when colour is off.
 struct Paint(bool);
 
 impl Paint {
@@ -20,121 +22,175 @@ impl Paint {
 pub fn render(r: &Report) -> String {
     let p = Paint(r.color);
     let mut out = String::new();
-    if !r.quiet {
-        let mut last_path: Option<&str> = None;
+    if !r.quiet && !r.findings.is_empty() {
         for f in r.findings {
-            if last_path != Some(f.path.as_str()) {
-                if last_path.is_some() {
-                    out.push('\n');
-                }
-                let _ = writeln!(out, "{}", p.wrap("1;4", &printable(&f.path)));
-                last_path = Some(&f.path);
-            }
-            let sev = match f.severity.as_str() {
-                "critical" | "high" => p.wrap("1;31", f.severity.as_str()),
-                _ => p.wrap("33", f.severity.as_str()),
-            };
-            let _ = write!(
-                out,
-                "  {}:{}:{}  {}  {} [{}]  {}",
-                printable(&f.path),
-                f.line,
-                f.column,
-                sev,
-                printable(&f.rule_name),
-                printable(&f.rule_id),
-                p.wrap("1", &shown_secret(f, r.show_secrets)),
-            );
-            if let Some(org) = &f.organization {
-                let _ = write!(out, "  org={}", printable(org));
-            }
-            if let Some(enc) = &f.encoding {
-                let _ = write!(out, "  ({enc})");
-            }
-            if let Some(what) = crate::report::origin_text(f) {
-                let _ = write!(out, "  [{what}]");
-            }
-            out.push('\n');
-            if let Some(c) = &f.commit {
-                let short = &c.id[..c.id.len().min(10)];
-                let _ = writeln!(
-                    out,
-                    "    commit {}  {} <{}>  {}  {}",
-                    printable(short),
-                    printable(&c.author_name),
-                    printable(&c.author_email),
-                    printable(&c.date),
-                    printable(&c.summary)
-                );
-            }
-            match &f.verification {
-                Verification::NotChecked => {}
-                Verification::Valid { identity, .. } => {
-                    let who = printable(identity.as_deref().unwrap_or("unknown identity"));
-                    let _ = writeln!(
-                        out,
-                        "    {}",
-                        p.wrap("1;31", &format!("LIVE: valid token of {who}"))
-                    );
-                }
-                Verification::Invalid => {
-                    let _ = writeln!(out, "    verified: invalid (revoked or expired)");
-                }
-                Verification::Unknown { reason } => {
-                    let _ = writeln!(out, "    verified: unknown ({})", printable(reason));
-                }
-            }
-            let _ = writeln!(
-                out,
-                "    ↳ {}",
-                advice(&f.provider, f.organization.as_deref()).hint
-            );
-        }
-        if !r.findings.is_empty() {
+            out.push_str(&finding_line(r, f, &p));
             out.push('\n');
         }
+        out.push('\n');
+        out.push_str(&advice_section(r.findings, &p));
+        out.push('\n');
     }
-    let s = r.summary;
-    let mut line = String::new();
-    if let (Some(c), Some(b)) = (s.commits, s.blobs) {
-        let _ = write!(line, "{c} commits, {b} unique blobs, ");
-    } else {
-        let _ = write!(line, "{} files, ", s.files_scanned);
+    out.push_str(&summary_line(r.summary, &p));
+    out.push('\n');
+    out
+}
+
+/// `path:line:col  severity  rule  redacted  [verification]`, then what else is known
+/// (organisation, encoding, introducing commit).
+fn finding_line(r: &Report, f: &Finding, p: &Paint) -> String {
+    let sev = match f.severity.as_str() {
+        s @ ("critical" | "high") => p.wrap("1;31", s),
+        s => p.wrap("33", s),
+    };
+    let mut line = format!(
+        "{}:{}:{}  {}  {}  {}",
+        p.wrap("1", &printable(&r.shown_path(f))),
+        f.line,
+        f.column,
+        sev,
+        printable(&f.rule_id),
+        p.wrap("1", &shown_secret(f, r.show_secrets)),
+    );
+    match &f.verification {
+        Verification::NotChecked => {}
+        Verification::Valid { identity, .. } => {
+            let who = printable(identity.as_deref().unwrap_or("unknown identity"));
+            let tag = format!("[LIVE: valid token of {who}]");
+            let _ = write!(line, "  {}", p.wrap("1;31", &tag));
+        }
+        Verification::Invalid => line.push_str("  [verified: invalid (revoked or expired)]"),
+        Verification::Unknown { reason } => {
+            let _ = write!(line, "  [verified: unknown ({})]", printable(reason));
+        }
     }
+    if let Some(org) = &f.organization {
+        let _ = write!(line, "  org={}", printable(org));
+    }
+    if let Some(enc) = &f.encoding {
+        let _ = write!(line, "  ({enc})");
+    }
+    if let Some(what) = crate::report::origin_text(f) {
+        let _ = write!(line, "  [{}]", printable(&what));
+    }
+    if let Some(c) = &f.commit {
+        let short = &c.id[..c.id.len().min(10)];
+        let day = c.date.get(..10).unwrap_or(&c.date);
+        let _ = write!(
+            line,
+            "  commit {} {} {}  {}",
+            printable(short),
+            printable(day),
+            printable(&c.author_name),
+            printable(&c.summary)
+        );
+    }
+    line
+}
+
+/// What to do, once per rule, in the order the rules first appear. When a rule's findings name
+/// one organisation its revoke page is filled in; when they name several, they are listed.
+fn advice_section(findings: &[Finding], p: &Paint) -> String {
+    struct PerRule<'a> {
+        first: &'a Finding,
+        count: u64,
+        orgs: Vec<Option<&'a str>>,
+    }
+    let mut rules: Vec<PerRule> = Vec::new();
+    for f in findings {
+        let org = f.organization.as_deref();
+        match rules.iter_mut().find(|r| r.first.rule_id == f.rule_id) {
+            Some(r) => {
+                r.count += 1;
+                if !r.orgs.contains(&org) {
+                    r.orgs.push(org);
+                }
+            }
+            None => rules.push(PerRule {
+                first: f,
+                count: 1,
+                orgs: vec![org],
+            }),
+        }
+    }
+    let mut out = String::new();
+    for r in rules {
+        let _ = writeln!(
+            out,
+            "{} ({}, {}):",
+            p.wrap("1", &printable(&r.first.rule_id)),
+            printable(&r.first.rule_name),
+            plural(r.count, "finding", "findings")
+        );
+        let only_org = match r.orgs.as_slice() {
+            [one] => *one,
+            _ => None,
+        };
+        let hint = advice(&r.first.provider, only_org).hint;
+        let _ = writeln!(out, "  ↳ {}", printable(&hint));
+        if only_org.is_none() {
+            let named: Vec<&str> = r.orgs.iter().flatten().copied().collect();
+            if !named.is_empty() {
+                let _ = writeln!(out, "    organizations: {}", printable(&named.join(", ")));
+            }
+        }
+    }
+    out
+}
+
+/// Files (or commits and blobs), bytes, time, rate, what was skipped, findings, suppressed.
+fn summary_line(s: &Summary, p: &Paint) -> String {
+    let mut line = match (s.commits, s.blobs) {
+        (Some(c), Some(b)) => format!(
+            "{}, {}",
+            plural(c, "commit", "commits"),
+            plural(b, "unique blob", "unique blobs")
+        ),
+        _ => plural(s.files_scanned, "file", "files"),
+    };
+    let secs = s.elapsed_ms as f64 / 1000.0;
+    let rate = s.bytes_scanned as f64 / secs.max(0.001);
     let _ = write!(
         line,
-        "{} scanned in {:.2} s; skipped {} too large, {} binary, {} special; {} unreadable; ",
+        ", {} scanned in {secs:.2} s ({}/s)",
         human_bytes(s.bytes_scanned),
-        s.elapsed_ms as f64 / 1000.0,
-        s.skipped_large,
-        s.skipped_binary,
-        s.skipped_other,
-        s.unreadable,
+        human_bytes(rate as u64),
     );
+    let skipped: Vec<String> = [
+        (s.skipped_large, "too large"),
+        (s.skipped_binary, "binary"),
+        (s.skipped_other, "special"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    if !skipped.is_empty() {
+        let _ = write!(line, "; skipped {}", skipped.join(", "));
+    }
+    if s.unreadable > 0 {
+        let _ = write!(line, "; {} unreadable", s.unreadable);
+    }
     if s.archive_members > 0 || s.archive_limits > 0 {
-        let _ = write!(line, "{} archive members", s.archive_members);
+        let _ = write!(line, "; {} archive members", s.archive_members);
         if s.archive_limits > 0 {
             let _ = write!(line, " ({} over archive limits)", s.archive_limits);
         }
-        line.push_str("; ");
     }
-    let count = format!(
-        "{} finding{}",
-        s.findings,
-        if s.findings == 1 { "" } else { "s" }
-    );
-    let _ = write!(
-        line,
-        "{}",
-        if s.findings > 0 {
-            p.wrap("1;31", &count)
-        } else {
-            p.wrap("32", &count)
-        }
-    );
+    let count = plural(s.findings, "finding", "findings");
+    let count = if s.findings > 0 {
+        p.wrap("1;31", &count)
+    } else {
+        p.wrap("32", &count)
+    };
+    let _ = write!(line, "; {count}");
     if s.suppressed > 0 {
         let _ = write!(line, " ({} suppressed)", s.suppressed);
     }
-    let _ = writeln!(out, "{line}");
-    out
+    line
+}
+
+/// `1 file`, `2 files`.
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

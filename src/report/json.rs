@@ -9,10 +9,10 @@ use serde::Serialize;
 pub struct JsonFinding<'a> {
     pub rule_id: &'a str,
     pub rule_name: &'a str,
-    pub path: &'a str,
+    pub path: std::borrow::Cow<'a, str>,
     /// For a secret inside an archive: the archive file, and the member's path inside it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub archive_path: Option<&'a str>,
+    pub archive_path: Option<std::borrow::Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub member: Option<&'a str>,
     pub line: usize,
@@ -38,12 +38,13 @@ pub struct JsonFinding<'a> {
     pub revoke: String,
 }
 
-pub fn json_finding(f: &Finding, show_secrets: bool) -> JsonFinding<'_> {
+pub fn json_finding<'a>(r: &Report, f: &'a Finding) -> JsonFinding<'a> {
+    let show_secrets = r.show_secrets;
     JsonFinding {
         rule_id: &f.rule_id,
         rule_name: &f.rule_name,
-        path: &f.path,
-        archive_path: f.member.is_some().then(|| f.file_path()),
+        path: r.shown_path(f),
+        archive_path: f.member.is_some().then(|| r.shown(f.file_path())),
         member: f.member.as_deref(),
         line: f.line,
         column: f.column,
@@ -67,15 +68,15 @@ pub fn json_finding(f: &Finding, show_secrets: bool) -> JsonFinding<'_> {
 pub fn render(r: &Report) -> String {
     #[derive(Serialize)]
     struct Doc<'a> {
+        /// The scanned directory as given, which `path` starts with (null when paths are
+        /// relative to the current directory): `baseline create --from` takes it off again.
+        root: Option<&'a str>,
         findings: Vec<JsonFinding<'a>>,
         summary: &'a crate::finding::Summary,
     }
     let doc = Doc {
-        findings: r
-            .findings
-            .iter()
-            .map(|f| json_finding(f, r.show_secrets))
-            .collect(),
+        root: r.root,
+        findings: r.findings.iter().map(|f| json_finding(r, f)).collect(),
         summary: r.summary,
     };
     let mut s = serde_json::to_string_pretty(&doc).expect("serialisable");
@@ -86,7 +87,7 @@ pub fn render(r: &Report) -> String {
 pub fn render_lines(r: &Report) -> String {
     let mut s = String::new();
     for f in r.findings {
-        s.push_str(&serde_json::to_string(&json_finding(f, r.show_secrets)).expect("serialisable"));
+        s.push_str(&serde_json::to_string(&json_finding(r, f)).expect("serialisable"));
         s.push('\n');
     }
     s

@@ -33,6 +33,34 @@ pub struct Report<'a> {
     pub rules: &'a [Rule],
     /// The one repository every finding comes from (git history), if so.
     pub repository: Option<&'a RepositoryInfo>,
+    /// The scanned directory as the user gave it, when findings' paths are relative to it
+    /// (`patrol scan tree`): human and JSON output put it in front so the path can be opened
+    /// from where the user stands; SARIF and baselines keep the relative path.
+    pub root: Option<&'a str>,
+}
+
+impl Report<'_> {
+    /// The finding's path as the user can open it: under [`Report::root`] when there is one.
+    pub fn shown_path<'f>(&self, f: &'f Finding) -> std::borrow::Cow<'f, str> {
+        self.shown(&f.path)
+    }
+
+    /// A path relative to the scanned root, as the user can open it.
+    pub fn shown<'f>(&self, path: &'f str) -> std::borrow::Cow<'f, str> {
+        match self.root {
+            Some(root) => std::borrow::Cow::Owned(join_root(root, path)),
+            None => std::borrow::Cow::Borrowed(path),
+        }
+    }
+}
+
+/// `root` + `/` + `path`, without doubling a slash that `root` already ends with.
+pub fn join_root(root: &str, path: &str) -> String {
+    if root.ends_with('/') {
+        format!("{root}{path}")
+    } else {
+        format!("{root}/{path}")
+    }
 }
 
 /// Render a report in the chosen format.

@@ -41,6 +41,7 @@ fn report<'a>(findings: &'a [Finding], summary: &'a Summary, show: bool) -> Repo
         quiet: false,
         rules: &[],
         repository: None,
+        root: None,
     }
 }
 

@@ -38,11 +38,8 @@ struct Counters {
 /// A problem with the scan's own arguments, as opposed to one file among many.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("cannot scan {path}: {source}")]
-    Root {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("{path}: {}", io_reason(error))]
+    Root { path: String, error: std::io::Error },
     #[error("bad exclude pattern '{pattern}': {message}")]
     Exclude { pattern: String, message: String },
 }
@@ -56,9 +53,9 @@ pub fn scan_paths(
     warn: &(dyn Fn(String) + Sync),
 ) -> Result<(Vec<Finding>, Summary), SourceError> {
     for root in roots {
-        std::fs::metadata(root).map_err(|source| SourceError::Root {
+        std::fs::metadata(root).map_err(|error| SourceError::Root {
             path: root.display().to_string(),
-            source,
+            error,
         })?;
     }
     let findings = Mutex::new(Vec::new());
@@ -259,11 +256,37 @@ fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
     opts.open(path)
 }
 
+/// The root that findings' paths are relative to, as the user gave it, when a single directory
+/// is scanned; `None` when paths are already as given (files, several roots) or when the root
+/// is the current directory (`.`, `./`), which would add nothing but noise.
+pub fn shown_root(roots: &[PathBuf]) -> Option<String> {
+    let [only] = roots else { return None };
+    if !only.is_dir() {
+        return None;
+    }
+    let given = only.to_string_lossy().replace('\\', "/");
+    let trimmed = given.trim_end_matches('/');
+    match trimmed {
+        "" => Some("/".to_string()),
+        "." => None,
+        t => Some(t.to_string()),
+    }
+}
+
 /// The path as findings show it: relative to the single root directory, `/`-separated.
 fn display_path(path: &Path, base: Option<&Path>) -> String {
     let rel = base.and_then(|b| path.strip_prefix(b).ok()).unwrap_or(path);
     let s = rel.to_string_lossy().replace('\\', "/");
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}
+
+/// An I/O error as a person reads it: `No such file or directory`, without `(os error 2)`.
+pub fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) if text.ends_with(')') => text[..i].to_string(),
+        _ => text,
+    }
 }
 
 /// `1.5 MiB`-style sizes for messages.

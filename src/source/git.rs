@@ -36,9 +36,9 @@ const UNATTRIBUTED: &str = "<blob>";
 /// A problem that stops a git scan (as opposed to one unreadable object among many).
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
-    #[error("{path} is not a git repository{}", if *.searched { " (nor is any parent directory)" } else { "" })]
+    #[error("{path}: not a git repository{}; give the path of a work tree or a bare repository, or run inside one", if *.searched { " (nor is any parent directory)" } else { "" })]
     NotARepository { path: String, searched: bool },
-    #[error("cannot open the git repository at {path}: {message}")]
+    #[error("{path}: {message}")]
     Open { path: String, message: String },
     #[error("bad range '{spec}': {message}")]
     Range { spec: String, message: String },
@@ -62,7 +62,7 @@ pub fn open_repository(path: &Path, search: bool) -> Result<Repository, GitError
     if !path.exists() {
         return Err(GitError::Open {
             path: shown,
-            message: "no such file or directory".into(),
+            message: "No such file or directory".into(),
         });
     }
     Repository::open_ext(path, flags, std::iter::empty::<&std::ffi::OsStr>()).map_err(|e| {
