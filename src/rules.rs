@@ -28,6 +28,10 @@ pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
         "rules/http-basic.toml",
         include_str!("../rules/http-basic.toml"),
     ),
+    (
+        "rules/base64-wrapped.toml",
+        include_str!("../rules/base64-wrapped.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, Hash)]

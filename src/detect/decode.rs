@@ -46,6 +46,19 @@ impl Decoded {
     }
 }
 
+/// Base64 text decoded as UTF-8, less one trailing newline: `echo $PAT | base64` encodes the
+/// newline `echo` adds, and the token is still the text before it.
+fn base64_text(raw: &[u8]) -> Option<String> {
+    let mut text = String::from_utf8(B64.decode(raw).ok()?).ok()?;
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    Some(text)
+}
+
 fn printable(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| !c.is_control())
 }
@@ -54,7 +67,7 @@ fn printable(s: &str) -> bool {
 pub fn decode(decoder: Decoder, raw: &[u8]) -> Option<Decoded> {
     match decoder {
         Decoder::Base64Credentials => {
-            let text = String::from_utf8(B64.decode(raw).ok()?).ok()?;
+            let text = base64_text(raw)?;
             if !printable(&text) {
                 return None;
             }
@@ -67,7 +80,7 @@ pub fn decode(decoder: Decoder, raw: &[u8]) -> Option<Decoded> {
             })
         }
         Decoder::Base64 => {
-            let text = String::from_utf8(B64.decode(raw).ok()?).ok()?;
+            let text = base64_text(raw)?;
             if !printable(&text) {
                 return None;
             }
@@ -178,6 +191,9 @@ mod tests {
             decode(Decoder::Base64Credentials, b"YWJjZGVm").is_none(),
             "no colon"
         );
+        // `echo "deploy:Tr0ub4dor&3x" | base64`: the newline is not part of the password.
+        let d = decode(Decoder::Base64Credentials, b"ZGVwbG95OlRyMHViNGRvciYzeAo=").unwrap();
+        assert_eq!(d.password, "Tr0ub4dor&3x");
     }
 
     #[test]

@@ -78,10 +78,13 @@ struct CompiledRule {
     seeds: Vec<u64>,
 }
 
+/// The keywordless rules of one byte class, scanned in one pass whatever their lengths.
 struct RunScanner {
     class: [bool; 256],
-    length: usize,
-    rules: Vec<usize>,
+    /// Run lengths wanted, ascending, each once.
+    lengths: Vec<usize>,
+    /// `(length, rule)`.
+    rules: Vec<(usize, usize)>,
 }
 
 /// One secret found in a buffer. Its `Debug` shows the secret redacted.
@@ -153,15 +156,17 @@ impl Matcher {
             }
             if let Some(run) = &rule.run {
                 let class = byte_class(&run.chars)?;
-                match runs
-                    .iter_mut()
-                    .find(|r| r.class == class && r.length == run.length)
-                {
-                    Some(r) => r.rules.push(idx),
+                match runs.iter_mut().find(|r| r.class == class) {
+                    Some(r) => {
+                        r.rules.push((run.length, idx));
+                        r.lengths.push(run.length);
+                        r.lengths.sort_unstable();
+                        r.lengths.dedup();
+                    }
                     None => runs.push(RunScanner {
                         class,
-                        length: run.length,
-                        rules: vec![idx],
+                        lengths: vec![run.length],
+                        rules: vec![(run.length, idx)],
                     }),
                 }
             }
@@ -292,9 +297,9 @@ impl Matcher {
             }
         }
         for run in &self.runs {
-            for_each_run(hay, &run.class, run.length, |s, e| {
-                for &ri in &run.rules {
-                    if self.rules[ri].regex.is_match(&hay[s..e]) {
+            for_each_run_of(hay, &run.class, &run.lengths, |s, e| {
+                for &(len, ri) in &run.rules {
+                    if len == e - s && self.rules[ri].regex.is_match(&hay[s..e]) {
                         self.candidate(ri, hay, s, e, false, out);
                     }
                 }
@@ -460,20 +465,29 @@ fn dedupe(out: &mut Vec<Match>, confidence: impl Fn(usize) -> Confidence) {
 ///
 /// Samples one byte in every `length`: any run that long contains a sampled byte, so most
 /// text is skipped without being looked at.
-pub fn for_each_run(
+pub fn for_each_run(hay: &[u8], class: &[bool; 256], length: usize, f: impl FnMut(usize, usize)) {
+    for_each_run_of(hay, class, &[length], f)
+}
+
+/// [`for_each_run`] for several lengths (ascending) in one pass, sampling one byte in every
+/// shortest length.
+pub fn for_each_run_of(
     hay: &[u8],
     class: &[bool; 256],
-    length: usize,
+    lengths: &[usize],
     mut f: impl FnMut(usize, usize),
 ) {
     let n = hay.len();
-    if length == 0 || n < length {
+    let Some(&shortest) = lengths.first() else {
+        return;
+    };
+    if shortest == 0 || n < shortest {
         return;
     }
-    let mut i = length - 1;
+    let mut i = shortest - 1;
     while i < n {
         if !class[hay[i] as usize] {
-            i += length;
+            i += shortest;
             continue;
         }
         let mut a = i;
@@ -484,12 +498,15 @@ pub fn for_each_run(
         while b < n && class[hay[b] as usize] {
             b += 1;
         }
-        if b - a == length {
+        if lengths.contains(&(b - a)) {
             f(a, b);
-        } else if b - a > length && escape_end(hay, a, class).is_some_and(|a2| b - a2 == length) {
-            f(b - length, b);
+        } else if b - a > shortest
+            && let Some(a2) = escape_end(hay, a, class)
+            && lengths.contains(&(b - a2))
+        {
+            f(a2, b);
         }
-        i = b + length;
+        i = b + shortest;
     }
 }
 
@@ -561,6 +578,19 @@ mod tests {
         assert_eq!(runs(r"x\u0027abcd", 4), vec![(7, 11)]);
         assert_eq!(runs("x%3dabcd", 4), vec![(4, 8)]);
         assert_eq!(runs("xqabcd", 4), vec![]);
+    }
+
+    #[test]
+    fn runs_of_several_lengths_in_one_pass() {
+        let class = byte_class("a-z2-7").unwrap();
+        let mut v = Vec::new();
+        for_each_run_of(b"abcd-abcdef-abc-ab", &class, &[3, 6], |a, b| {
+            v.push((a, b))
+        });
+        assert_eq!(v, vec![(5, 11), (12, 15)]);
+        let mut v = Vec::new();
+        for_each_run_of(br"x\nabcdef", &class, &[4, 6], |a, b| v.push((a, b)));
+        assert_eq!(v, vec![(3, 9)]);
     }
 
     #[test]
