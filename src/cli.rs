@@ -174,7 +174,8 @@ pub struct CommonArgs {
     #[arg(long, default_value = "auto", value_name = "WHEN")]
     pub color: ColorWhen,
     /// Check each distinct Azure DevOps token live against Azure DevOps (GET only, HTTPS only,
-    /// each token once). Sends the token to dev.azure.com or app.vssps.visualstudio.com;
+    /// each token once; a live one's reach in at most 9 requests). Sends the token only to Azure
+    /// DevOps (dev.azure.com, vssps.dev.azure.com, feeds.dev.azure.com, app.vssps.visualstudio.com);
     /// findings of other providers stay `not_checked`.
     #[arg(long)]
     pub verify: bool,

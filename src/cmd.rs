@@ -5,7 +5,7 @@ use crate::cli::FailOn;
 use crate::cli::{CommonArgs, FakeTokenArgs, RuleSetArgs, RulesCommand, ScanArgs};
 use crate::config::Config;
 use crate::detect::{Matcher, checksum::ChecksumEncoding, fake};
-use crate::finding::{Finding, RepositoryInfo, Summary, Verification};
+use crate::finding::{Finding, OrgSource, RepositoryInfo, Summary, Verification};
 use crate::interrupt;
 use crate::report::{self, Report};
 use crate::rules::{self, Confidence, Rule};
@@ -119,10 +119,16 @@ pub fn scan(args: ScanArgs) -> Result<i32> {
     let verify_opts = VerifyOptions::from_args(&args.common)?;
     let (findings, summary, rules) = collect_files(&args)?;
     let root = fsrc::shown_root(&args.paths);
+    let remote_org = args
+        .paths
+        .iter()
+        .find(|p| p.as_os_str() != "-")
+        .and_then(|p| crate::source::git::remote_org_of_path(p));
     let ctx = EmitContext {
         rules: &rules,
         repository: None,
         root: root.as_deref(),
+        remote_org: remote_org.as_deref(),
     };
     finish(
         &args.common,
@@ -191,6 +197,9 @@ pub fn finish(
         summary.suppressed += dropped;
         summary.findings = findings.len() as u64;
     }
+    if let Some(org) = ctx.remote_org {
+        apply_remote_org(&mut findings, org);
+    }
     interrupt::exit_if_interrupted();
     if let Some(v) = verify_opts {
         verify::verify_findings(&mut findings, v, &warn);
@@ -198,6 +207,19 @@ pub fn finish(
     interrupt::exit_if_interrupted();
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
     emit(common, &findings, &summary, ctx)
+}
+
+/// The scanned repository's remote names the organisation of every Azure DevOps finding whose
+/// text gave weaker evidence (a key or a URL on another line) or none.
+fn apply_remote_org(findings: &mut [Finding], org: &str) {
+    for f in findings.iter_mut() {
+        if f.provider == verify::PROVIDER
+            && f.organization_source.is_none_or(|s| s > OrgSource::Remote)
+        {
+            f.organization = Some(org.to_string());
+            f.organization_source = Some(OrgSource::Remote);
+        }
+    }
 }
 
 /// What reporters may use beyond findings and summary (SARIF's rule metadata and provenance).
@@ -209,6 +231,8 @@ pub struct EmitContext<'a> {
     pub repository: Option<&'a RepositoryInfo>,
     /// The scanned directory as given, when paths are relative to it ([`Report::root`]).
     pub root: Option<&'a str>,
+    /// The Azure DevOps organisation of the scanned repository's git remotes, if any.
+    pub remote_org: Option<&'a str>,
 }
 
 /// Render and write the report; returns the exit code for the findings.

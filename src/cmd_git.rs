@@ -123,10 +123,12 @@ impl RepoEnd<'_> {
         summary.findings = findings.len() as u64;
         let rules: Vec<Rule> = self.prep.matcher.rules().cloned().collect();
         let repository = git::repository_info(self.repo);
+        let remote_org = git::remote_org(self.repo);
         let ctx = EmitContext {
             rules: &rules,
             repository: Some(&repository),
             root: None,
+            remote_org: remote_org.as_deref(),
         };
         finish(common, findings, summary, self.started, self.verify, &ctx)
     }

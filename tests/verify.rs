@@ -2,11 +2,13 @@
 //! the status reported per token, one request per distinct token, the exact headers sent,
 //! `--fail-on`, the loopback-only override, and that no raw token is ever printed.
 
+#[allow(dead_code)]
 mod verifyutil;
 
 use base64::Engine;
 use patrol::detect::checksum::LegacyKind;
 use patrol::detect::fake::{FakeRng, identifiable_key, legacy_pat};
+use patrol::verify::reach::MAX_REQUESTS;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
@@ -98,6 +100,18 @@ fn assert_no_token_printed(out: &Output, tokens: &[&String]) {
         assert!(!stdout.contains(t.as_str()), "a token is in stdout");
         assert!(!stderr.contains(t.as_str()), "a token is in stderr");
     }
+}
+
+/// Whether a request is one of the validity checks (not a reach probe).
+fn is_check(path: &str) -> bool {
+    path == PROFILE_PATH || path.ends_with("/_apis/connectionData")
+}
+
+fn check_requests(mock: &MockAdo, token: &str) -> Vec<verifyutil::Recorded> {
+    mock.requests_for(token)
+        .into_iter()
+        .filter(|r| is_check(&r.path))
+        .collect()
 }
 
 fn only<'a>(found: &'a HashMap<String, Vec<Value>>, file: &str) -> &'a Value {
@@ -194,19 +208,25 @@ fn each_token_gets_its_status_from_one_request() {
     assert_eq!(status("profile_bad.env"), "unknown");
     assert!(reason("profile_bad.env").contains("organisation-less"));
 
-    // One request per distinct token (two for the one answered 429 first), nothing else.
+    // One check request per distinct token (two for the one answered 429 first); only the
+    // valid ones go on to map their reach, within the documented bound.
     let requests = mock.requests();
     for tok in &all {
-        let n = mock.requests_for(tok).len();
+        let n = check_requests(&mock, tok).len();
         let want = if *tok == limited { 2 } else { 1 };
-        assert_eq!(n, want, "requests for one token");
+        assert_eq!(n, want, "check requests for one token");
+        let valid = [good, limited, &profile_good].contains(tok);
+        let total = mock.requests_for(tok).len();
+        assert!(total <= MAX_REQUESTS as usize + 1, "{total} requests");
+        if !valid {
+            assert_eq!(total, n, "no reach for a token that is not valid");
+        }
     }
-    assert_eq!(
-        requests.len(),
-        all.len() + 1,
-        "no other request, no redirect followed"
+    assert!(
+        requests.iter().all(|r| r.token().is_some()),
+        "no request without a token, no redirect followed"
     );
-    for r in &requests {
+    for r in requests.iter().filter(|r| is_check(&r.path)) {
         assert_eq!(r.method, "GET");
         assert_eq!(r.header("x-tfs-fedauthredirect"), Some("Suppress"));
         assert_eq!(r.header("accept"), Some("application/json"));
@@ -251,7 +271,7 @@ fn fail_on_valid_fails_only_for_live_tokens() {
         code(live.path(), &["--verify", "--fail-on", "valid"]),
         Some(1)
     );
-    assert_eq!(mock.requests_for(good).len(), 1);
+    assert_eq!(check_requests(&mock, good).len(), 1);
     assert_eq!(mock.requests_for(bad).len(), 3);
 
     // Human output names the live token's owner, and never the token.
@@ -358,7 +378,10 @@ fn a_rejection_by_a_guessed_organisation_is_confirmed_before_invalid() {
     assert_eq!(only(&found, "dead_stated.env")["status"], "invalid");
 
     let paths = |tok: &String| -> Vec<String> {
-        mock.requests_for(tok).into_iter().map(|r| r.path).collect()
+        check_requests(&mock, tok)
+            .into_iter()
+            .map(|r| r.path)
+            .collect()
     };
     let confirmed = vec![
         format!("/{ORG}/_apis/connectionData"),

@@ -7,6 +7,7 @@
 pub mod checksum;
 pub mod decode;
 pub mod fake;
+pub mod org;
 pub mod placeholder;
 
 use crate::finding::OrgSource;
@@ -17,9 +18,6 @@ use regex::bytes::Regex;
 /// How far before a keyword a match may start (unless the rule says), and after it end.
 const LOOKBEHIND: usize = 256;
 const LOOKAHEAD: usize = 1024;
-/// How far around a secret we look for the organisation's URL.
-const ORG_CONTEXT: usize = 2048;
-
 /// The spellings of a keyword that text uses: as written, lower, UPPER and Title case.
 ///
 /// Matching these exactly (rather than ASCII-case-insensitively) lets the literal search use
@@ -126,7 +124,7 @@ pub struct Matcher {
     keywords: Option<AhoCorasick>,
     keyword_rules: Vec<Vec<usize>>,
     runs: Vec<RunScanner>,
-    org: Regex,
+    org: org::OrgFinder,
 }
 
 impl Matcher {
@@ -209,10 +207,7 @@ impl Matcher {
                     .map_err(|e| e.to_string())?,
             )
         };
-        let org = Regex::new(
-            r"(?i)(?:dev\.azure\.com/([A-Za-z0-9][A-Za-z0-9-]{0,48}[A-Za-z0-9]?)(?:[^A-Za-z0-9-]|$)|(?:^|[^A-Za-z0-9.-])([A-Za-z0-9][A-Za-z0-9-]{0,48}[A-Za-z0-9]?)(?:\.(?:pkgs|vsrm|feeds|vssps|vsblob))?\.visualstudio\.com)",
-        )
-        .expect("organisation pattern compiles");
+        let org = org::OrgFinder::new();
         Ok(Matcher {
             rules: compiled,
             keywords,
@@ -238,7 +233,7 @@ impl Matcher {
         for m in &mut out {
             // Only Azure DevOps secrets belong to an organisation.
             if m.organization.is_none() && self.rules[m.rule].rule.provider == "azure-devops" {
-                m.organization = self.organization_near(hay, m.start, m.end);
+                m.organization = self.org.near(hay, m.start, m.end);
             }
         }
         out
@@ -386,44 +381,6 @@ impl Matcher {
                 organization: None,
             });
         }
-    }
-
-    /// The organisation named closest to `start..end`, within [`ORG_CONTEXT`] bytes; a URL on
-    /// the secret's own line wins over one on another line.
-    fn organization_near(
-        &self,
-        hay: &[u8],
-        start: usize,
-        end: usize,
-    ) -> Option<(String, OrgSource)> {
-        let ws = start.saturating_sub(ORG_CONTEXT);
-        let we = (end + ORG_CONTEXT).min(hay.len());
-        let mut best: Option<((OrgSource, usize), String)> = None;
-        for caps in self.org.captures_iter(&hay[ws..we]) {
-            let Some(g) = caps.get(1).or_else(|| caps.get(2)) else {
-                continue;
-            };
-            let name = String::from_utf8_lossy(g.as_bytes()).into_owned();
-            if name.eq_ignore_ascii_case("app") || name.eq_ignore_ascii_case("www") {
-                continue;
-            }
-            let pos = ws + g.start();
-            let (dist, between) = if pos >= end {
-                (pos - end, &hay[end..pos])
-            } else {
-                (start.saturating_sub(pos), &hay[pos..start.max(pos)])
-            };
-            let source = if between.contains(&b'\n') {
-                OrgSource::Url
-            } else {
-                OrgSource::SameLine
-            };
-            let rank = (source, dist);
-            if best.as_ref().is_none_or(|(r, _)| rank < *r) {
-                best = Some((rank, name));
-            }
-        }
-        best.map(|((source, _), n)| (n, source))
     }
 }
 

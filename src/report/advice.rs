@@ -1,5 +1,7 @@
-//! Revoke advice: what the reader of a finding should do, per kind of secret (docs/formats.md
-//! names the service behind each key kind).
+//! Revoke advice: what the reader of a finding should do, per kind of secret, in general
+//! (SARIF rule help, the one-line hint; docs/formats.md names the service behind each key
+//! kind). The plan for one particular secret, with its organisations, owner and commits, is
+//! `plan`. No text here holds a placeholder link.
 
 /// Advice for one kind of finding, in the forms reporters need.
 #[derive(Debug, Clone)]
@@ -13,15 +15,34 @@ pub struct Advice {
 }
 
 const PAT_DOCS: &str = "https://learn.microsoft.com/azure/devops/organizations/accounts/use-personal-access-tokens-to-authenticate";
-const ADMIN_DOCS: &str =
+pub const ADMIN_DOCS: &str =
     "https://learn.microsoft.com/azure/devops/organizations/accounts/admin-revoke-user-pats";
 const POLICY_DOCS: &str = "https://learn.microsoft.com/azure/devops/organizations/accounts/manage-pats-with-policies-for-administrators";
 
-/// The page where a PAT's owner revokes it.
-pub fn token_page(org: Option<&str>) -> String {
+/// The profile page that lists the organisations of the signed-in user.
+pub const PROFILE_PAGE: &str = "https://aex.dev.azure.com/me";
+
+/// The page where a PAT's owner revokes it in organisation `org`.
+pub fn token_page(org: &str) -> String {
+    format!("https://dev.azure.com/{org}/_usersSettings/tokens")
+}
+
+/// Where the owner revokes the token: the organisation's page, or with none known, how to
+/// find the organisations (never a placeholder link).
+fn revoke_where(org: Option<&str>) -> (String, String) {
     match org {
-        Some(o) => format!("https://dev.azure.com/{o}/_usersSettings/tokens"),
-        None => "https://dev.azure.com/{organization}/_usersSettings/tokens".to_string(),
+        Some(o) => {
+            let page = token_page(o);
+            (page.clone(), format!("[{page}]({page})"))
+        }
+        None => (
+            format!(
+                "User settings > Personal access tokens, in each organisation listed at {PROFILE_PAGE}"
+            ),
+            format!(
+                "User settings > Personal access tokens, in each organisation listed at [{PROFILE_PAGE}]({PROFILE_PAGE})"
+            ),
+        ),
     }
 }
 
@@ -29,18 +50,18 @@ pub fn token_page(org: Option<&str>) -> String {
 pub fn advice(provider: &str, org: Option<&str>) -> Advice {
     match provider {
         "azure-devops" => {
-            let page = token_page(org);
+            let (page, page_md) = revoke_where(org);
             Advice {
                 hint: format!("revoke it now at {page}, then replace it and purge it from git history"),
                 text: format!(
-                    "1. Revoke the token now: its owner at {page}; an organisation administrator can revoke users' PATs ({ADMIN_DOCS}). There is no revoke-by-value: the PAT Lifecycle API needs the token's authorization id and a Microsoft Entra token.\n\
+                    "1. Revoke the token now: its owner at {page}; an organisation administrator can revoke users' PATs ({ADMIN_DOCS}). There is no revoke-by-value: the PAT Lifecycle API needs the token's authorization id and a Microsoft Entra token. With --verify, a live token's finding names every organisation it reaches and the Token Administration API calls for its owner.\n\
                      2. Replace it with a narrowly scoped, short-lived PAT, or better a Microsoft Entra token, a managed identity or the pipeline's System.AccessToken.\n\
                      3. Remove it from history (git filter-repo), not only from the latest commit: every clone still holds it.\n\
                      4. Check the organisation's audit log for use of the token between the leak and the revocation.\n\
                      Docs: {PAT_DOCS} and {POLICY_DOCS}"
                 ),
                 markdown: format!(
-                    "1. **Revoke the token now**: its owner at [{page}]({page}); an organisation administrator can [revoke users' PATs]({ADMIN_DOCS}). There is no revoke-by-value: the PAT Lifecycle API needs the token's authorization id and a Microsoft Entra token.\n\
+                    "1. **Revoke the token now**: its owner at {page_md}; an organisation administrator can [revoke users' PATs]({ADMIN_DOCS}). There is no revoke-by-value: the PAT Lifecycle API needs the token's authorization id and a Microsoft Entra token. With `--verify`, a live token's finding names every organisation it reaches and the Token Administration API calls for its owner.\n\
                      2. **Replace it** with a narrowly scoped, short-lived PAT, or better a Microsoft Entra token, a managed identity or the pipeline's `System.AccessToken`.\n\
                      3. **Remove it from history** (`git filter-repo`), not only from the latest commit: every clone still holds it.\n\
                      4. **Check the audit log** of the organisation for use of the token between the leak and the revocation.\n\n\

@@ -1,8 +1,9 @@
 //! Human output for a terminal and a log: one line per finding, then the advice once per rule,
 //! then one summary line. Each part is its own function so that each can change alone.
 
+use super::plan::{Plans, RevokePlan};
 use super::{Report, advice::advice, escape::printable, shown_secret};
-use crate::finding::{Finding, Summary, Verification};
+use crate::finding::{Access, Finding, Reach, Summary, Verification};
 use crate::source::fs::human_bytes;
 use std::fmt::Write;
 
@@ -19,13 +20,43 @@ impl Paint {
     }
 }
 
+/// One line per organisation a live token reaches, with the probes' findings where run.
+fn reach_lines(reach: &Reach) -> Vec<String> {
+    reach
+        .organizations
+        .iter()
+        .map(|o| match &o.probes {
+            Some(p) => {
+                let probes: Vec<String> = p
+                    .list()
+                    .iter()
+                    .map(|(name, access)| {
+                        let a = match access {
+                            Access::Readable => "readable",
+                            Access::Denied => "denied",
+                            Access::Unknown => "unknown",
+                        };
+                        format!("{name} {a}")
+                    })
+                    .collect();
+                format!("reaches {}: {}", o.name, probes.join(", "))
+            }
+            None => format!("reaches {} (member; not probed)", o.name),
+        })
+        .collect()
+}
+
 pub fn render(r: &Report) -> String {
     let p = Paint(r.color);
     let mut out = String::new();
     if !r.quiet && !r.findings.is_empty() {
-        for f in r.findings {
+        let plans = Plans::new(r.findings);
+        for (i, f) in r.findings.iter().enumerate() {
             out.push_str(&finding_line(r, f, &p));
             out.push('\n');
+            if plans.first(i) {
+                out.push_str(&plan_lines(f, plans.of(i)));
+            }
         }
         out.push('\n');
         out.push_str(&advice_section(r.findings, &p));
@@ -33,6 +64,38 @@ pub fn render(r: &Report) -> String {
     }
     out.push_str(&summary_line(r.summary, &p));
     out.push('\n');
+    out
+}
+
+/// Under the first finding of a secret: where a live token reaches, and what the revoke
+/// plan adds to its rule's advice (further organisations, admin calls, commits, audit window).
+/// Printed once per secret, not once per occurrence.
+fn plan_lines(f: &Finding, plan: &RevokePlan) -> String {
+    let mut out = String::new();
+    if let Verification::Valid {
+        reach: Some(reach), ..
+    } = &f.verification
+    {
+        for line in reach_lines(reach) {
+            let _ = writeln!(out, "    {}", printable(&line));
+        }
+    }
+    if plan.organizations.len() > 1 || plan.admin.is_some() {
+        for o in &plan.organizations {
+            let _ = writeln!(out, "    revoke at {}", o.revoke);
+        }
+    }
+    if let Some(a) = &plan.admin {
+        let _ = writeln!(out, "    admin lookup: {}", a.lookup);
+        let _ = writeln!(out, "    admin revoke: {}", a.revoke);
+    }
+    // For a live token the whole plan is here; otherwise the rule's advice below says it.
+    if !plan.commits.is_empty() && plan.admin.is_some() {
+        let _ = writeln!(out, "    purge from history: {}", plan.commits.join(" "));
+    }
+    if let Some(from) = plan.audit_from.as_deref().filter(|_| plan.admin.is_some()) {
+        let _ = writeln!(out, "    audit log from {}", printable(from));
+    }
     out
 }
 

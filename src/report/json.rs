@@ -1,6 +1,7 @@
 //! JSON (`{"findings": [...], "summary": {...}}`) and JSON Lines (one finding per line).
 
-use super::{Report, advice::advice, shown_secret};
+use super::plan::{Plans, RevokePlan};
+use super::{Report, shown_secret};
 use crate::finding::{CommitInfo, Finding, OrgSource, Verification};
 use serde::Serialize;
 
@@ -35,10 +36,10 @@ pub struct JsonFinding<'a> {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unreachable: bool,
     pub verification: &'a Verification,
-    pub revoke: String,
+    pub revoke: &'a RevokePlan,
 }
 
-pub fn json_finding<'a>(r: &Report, f: &'a Finding) -> JsonFinding<'a> {
+pub fn json_finding<'a>(r: &Report, f: &'a Finding, plan: &'a RevokePlan) -> JsonFinding<'a> {
     let show_secrets = r.show_secrets;
     JsonFinding {
         rule_id: &f.rule_id,
@@ -61,7 +62,7 @@ pub fn json_finding<'a>(r: &Report, f: &'a Finding) -> JsonFinding<'a> {
         origin: f.origin,
         unreachable: f.unreachable,
         verification: &f.verification,
-        revoke: advice(&f.provider, f.organization.as_deref()).hint,
+        revoke: plan,
     }
 }
 
@@ -74,9 +75,15 @@ pub fn render(r: &Report) -> String {
         findings: Vec<JsonFinding<'a>>,
         summary: &'a crate::finding::Summary,
     }
+    let plans = Plans::new(r.findings);
     let doc = Doc {
         root: r.root,
-        findings: r.findings.iter().map(|f| json_finding(r, f)).collect(),
+        findings: r
+            .findings
+            .iter()
+            .enumerate()
+            .map(|(i, f)| json_finding(r, f, plans.of(i)))
+            .collect(),
         summary: r.summary,
     };
     let mut s = serde_json::to_string_pretty(&doc).expect("serialisable");
@@ -85,9 +92,11 @@ pub fn render(r: &Report) -> String {
 }
 
 pub fn render_lines(r: &Report) -> String {
+    let plans = Plans::new(r.findings);
     let mut s = String::new();
-    for f in r.findings {
-        s.push_str(&serde_json::to_string(&json_finding(r, f)).expect("serialisable"));
+    for (i, f) in r.findings.iter().enumerate() {
+        let jf = json_finding(r, f, plans.of(i));
+        s.push_str(&serde_json::to_string(&jf).expect("serialisable"));
         s.push('\n');
     }
     s

@@ -4,6 +4,7 @@ pub mod advice;
 pub mod escape;
 pub mod human;
 pub mod json;
+pub mod plan;
 pub mod sarif;
 
 use crate::finding::{Finding, RepositoryInfo, Summary};

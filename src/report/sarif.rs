@@ -2,11 +2,13 @@
 //! editors' SARIF viewers, built with the `serde-sarif` types (the README's SARIF section).
 //!
 //! One run. `tool.driver.rules` lists each rule that produced a result, sorted by id, with the
-//! generic revoke advice as its help; each result carries the advice for its own organisation.
+//! full revoke steps as its help, once; each result carries one line of action for its own
+//! secret (`plan`).
 //! The document is deterministic (no timestamps; rules by id, results in finding order) and
 //! holds no raw secret unless `--show-secrets`. Not for: deciding what is a finding, or
 //! writing the file (`cmd::emit` does both the writing and the truncation warning).
 
+use super::plan::{Plans, RevokePlan};
 use super::{Report, advice::advice};
 use crate::finding::{Finding, RepositoryInfo, Verification};
 use crate::rules::{Confidence, Rule, Severity};
@@ -271,7 +273,7 @@ fn headline(f: &Finding) -> String {
     s
 }
 
-fn result_properties(f: &Finding, show_secrets: bool) -> PropertyBag {
+fn result_properties(f: &Finding, show_secrets: bool, plan: Option<&RevokePlan>) -> PropertyBag {
     let mut p = BTreeMap::new();
     p.insert("confidence".into(), json!(f.confidence.as_str()));
     p.insert("severity".into(), json!(f.severity.as_str()));
@@ -304,6 +306,16 @@ fn result_properties(f: &Finding, show_secrets: bool) -> PropertyBag {
     if show_secrets {
         p.insert("secret".into(), json!(f.secret.expose()));
     }
+    // What the message and the rule's help cannot say: the admin calls for this owner and
+    // every organisation a live token reaches (the steps themselves are in the help).
+    if let Some(plan) = plan.filter(|p| p.admin.is_some() || p.organizations.len() > 1) {
+        let mut v = to_value(plan);
+        if let Some(o) = v.as_object_mut() {
+            o.remove("steps");
+            o.remove("action");
+        }
+        p.insert("revoke".into(), v);
+    }
     PropertyBag::builder().additional_properties(p).build()
 }
 
@@ -311,8 +323,17 @@ fn to_value<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).expect("plain data serialises")
 }
 
-fn result(f: &Finding, rule_index: usize, occurrence: usize, show_secrets: bool) -> SarifResult {
-    let advice = advice(&f.provider, f.organization.as_deref());
+/// One result. The message is one line of what and where and one line of action; the full
+/// steps live once in the rule's help, and the secret's plan as data in the properties of its
+/// first result (`plan_here`).
+fn result(
+    f: &Finding,
+    rule_index: usize,
+    occurrence: usize,
+    show_secrets: bool,
+    plan: &RevokePlan,
+    plan_here: bool,
+) -> SarifResult {
     // Code-scanning viewers open the artifact: for an archive member that is the archive, whose
     // lines are not the member's, so the region is its first line and the member's own position
     // is in the message and properties.
@@ -347,12 +368,20 @@ fn result(f: &Finding, rule_index: usize, occurrence: usize, show_secrets: bool)
         .level(level(f))
         .message(
             Message::builder()
-                .text(format!("{}\n{}", headline(f), advice.text))
+                .text(format!(
+                    "{}\nAction: {}. Full steps: the rule's help.",
+                    headline(f),
+                    plan.action
+                ))
                 .build(),
         )
         .locations(vec![location])
         .partial_fingerprints(fingerprints)
-        .properties(result_properties(f, show_secrets))
+        .properties(result_properties(
+            f,
+            show_secrets,
+            plan_here.then_some(plan),
+        ))
         .build()
 }
 
@@ -380,12 +409,15 @@ pub fn document(r: &Report) -> Sarif {
     let index: HashMap<&str, usize> = metas.keys().enumerate().map(|(i, k)| (*k, i)).collect();
     // GitHub's convention: `<hash>:<n>` for the n-th result with that line hash in a file.
     let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
+    let plans = Plans::new(kept);
     let results: Vec<SarifResult> = kept
         .iter()
-        .map(|f| {
+        .enumerate()
+        .map(|(i, f)| {
             let n = seen.entry((&f.path, &f.line_hash)).or_insert(0);
             *n += 1;
-            result(f, index[f.rule_id.as_str()], *n, r.show_secrets)
+            let rule = index[f.rule_id.as_str()];
+            result(f, rule, *n, r.show_secrets, plans.of(i), plans.first(i))
         })
         .collect();
 

@@ -72,6 +72,7 @@ fn level_is_error_for_ado_and_for_valid_tokens() {
     basic.verification = Verification::Valid {
         identity: None,
         organization: None,
+        reach: None,
     };
     assert_eq!(level(&basic), ResultLevel::Error);
     assert_eq!(result_security_severity(&basic), "9.5");
@@ -163,7 +164,8 @@ fn secret_only_with_show_secrets_and_rules_sorted() {
     let hidden = render(&report(&findings, &summary, false));
     assert!(!hidden.contains(&t));
     assert!(hidden.contains(&format!("'{}…'", &t[..4])));
-    assert!(hidden.contains("https://dev.azure.com/{organization}/_usersSettings/tokens"));
+    assert!(!hidden.contains("{organization}"), "no placeholder link");
+    assert!(hidden.contains("https://aex.dev.azure.com/me"));
     let shown = render(&report(&findings, &summary, true));
     assert!(shown.contains(&t));
 

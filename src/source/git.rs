@@ -103,6 +103,32 @@ pub fn repository_info(repo: &Repository) -> RepositoryInfo {
     }
 }
 
+/// The Azure DevOps organisation of the repository's remotes: `origin`'s if it is an Azure
+/// DevOps URL, else the first other remote's (by name) that is.
+pub fn remote_org(repo: &Repository) -> Option<String> {
+    let url_of = |name: &str| {
+        repo.find_remote(name)
+            .ok()
+            .and_then(|r| r.url().ok().map(str::to_string))
+    };
+    let mut names: Vec<String> = repo
+        .remotes()
+        .map(|r| r.iter().flatten().flatten().map(str::to_string).collect())
+        .unwrap_or_default();
+    names.sort_by_key(|n| (n != "origin", n.clone()));
+    names
+        .iter()
+        .filter_map(|n| url_of(n))
+        .find_map(|u| crate::detect::org::org_of_remote(&u))
+}
+
+/// [`remote_org`] of the repository holding `path`, if any (for `patrol scan`).
+pub fn remote_org_of_path(path: &Path) -> Option<String> {
+    open_repository(path, true)
+        .ok()
+        .and_then(|r| remote_org(&r))
+}
+
 /// Process-wide libgit2 settings for scanning; call once, before any repository is opened.
 ///
 /// Object ids are not re-verified on every read: that re-hashes each blob with collision-

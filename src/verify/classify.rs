@@ -3,7 +3,7 @@
 //! Not for sending requests: see `client`.
 
 use super::endpoint::Endpoint;
-use crate::finding::Verification;
+use crate::finding::{Identity, Verification};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -24,6 +24,12 @@ pub struct Answer<'a> {
 /// What to do with an answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
+    /// The token works: whose it is, and the organisation that answered (none for the profile).
+    Valid {
+        identity: Identity,
+        organization: Option<String>,
+    },
+    /// Anything but valid.
     Done(Verification),
     /// HTTP 429: ask again after this long.
     RetryAfter(Duration),
@@ -113,10 +119,10 @@ fn connection_data(json: &Value, org: &str) -> Outcome {
     }
     let name = str_at(json, "/authenticatedUser/providerDisplayName");
     let account = str_at(json, "/authenticatedUser/properties/Account/$value");
-    Outcome::Done(Verification::Valid {
-        identity: Some(identity(name, account, id)),
+    Outcome::Valid {
+        identity: identity(name, account, id),
         organization: Some(org.to_string()),
-    })
+    }
 }
 
 /// `_apis/profile/profiles/me`.
@@ -126,28 +132,25 @@ fn profile(json: &Value) -> Outcome {
     };
     let name = str_at(json, "/displayName");
     let email = str_at(json, "/emailAddress");
-    Outcome::Done(Verification::Valid {
-        identity: Some(identity(name, email, id)),
+    Outcome::Valid {
+        identity: identity(name, email, id),
         organization: None,
-    })
+    }
 }
 
-/// `Display Name <account> (id …)`, from server text made safe to print on a terminal.
-fn identity(name: Option<&str>, account: Option<&str>, id: &str) -> String {
-    let mut parts = Vec::new();
-    if let Some(n) = name {
-        parts.push(printable(n));
+/// The identity, from server text made safe to print on a terminal.
+fn identity(name: Option<&str>, account: Option<&str>, id: &str) -> Identity {
+    Identity {
+        display_name: name.map(printable),
+        email: account.map(printable),
+        id: printable(id),
+        descriptor: None,
     }
-    if let Some(a) = account {
-        parts.push(format!("<{}>", printable(a)));
-    }
-    parts.push(format!("(id {})", printable(id)));
-    parts.join(" ")
 }
 
 /// Drop control and bidirectional-formatting characters (terminal escapes, spoofing) and
 /// cap the length.
-fn printable(s: &str) -> String {
+pub fn printable(s: &str) -> String {
     s.trim()
         .chars()
         .filter(|&c| {
@@ -190,20 +193,23 @@ mod tests {
     #[test]
     fn valid_needs_the_expected_json() {
         let o = classify(ORG, &answer(200, "application/json", CONNECTION_DATA));
+        let Outcome::Valid {
+            identity,
+            organization,
+        } = o
+        else {
+            panic!("{o:?}")
+        };
         assert_eq!(
-            o,
-            Outcome::Done(Verification::Valid {
-                identity: Some(
-                    "Jane Doe <jane@contoso.com> (id 1d2c3b4a-0000-4000-8000-00000000abcd)".into()
-                ),
-                organization: Some("contoso".into()),
-            })
+            identity.describe(),
+            "Jane Doe <jane@contoso.com> (id 1d2c3b4a-0000-4000-8000-00000000abcd)"
         );
+        assert_eq!(organization.as_deref(), Some("contoso"));
         let o = classify(Endpoint::Profile, &answer(200, "application/json", PROFILE));
         assert!(matches!(
             o,
-            Outcome::Done(Verification::Valid { identity: Some(ref i), organization: None })
-                if i.starts_with("Jane Doe <jane@contoso.com>")
+            Outcome::Valid { ref identity, organization: None }
+                if identity.describe().starts_with("Jane Doe <jane@contoso.com>")
         ));
         assert!(reason(classify(ORG, &answer(200, "application/json", "{}"))).contains("JSON"));
         assert!(reason(classify(ORG, &answer(200, "application/json", "nope"))).contains("JSON"));
@@ -294,13 +300,10 @@ mod tests {
                 body,
             },
         );
-        let Outcome::Done(Verification::Valid {
-            identity: Some(i), ..
-        }) = o
-        else {
+        let Outcome::Valid { identity, .. } = o else {
             panic!("{o:?}")
         };
-        assert_eq!(i, "Eve[31mX <e@x> (id 42)");
+        assert_eq!(identity.describe(), "Eve[31mX <e@x> (id 42)");
         assert_eq!(printable(&"x".repeat(500)).len(), MAX_IDENTITY_PART);
     }
 }

@@ -5,8 +5,9 @@
 
 use super::classify::{self, Answer, Outcome};
 use super::endpoint::{self, Endpoint, Endpoints};
-use crate::finding::Verification;
+use crate::finding::{Identity, Verification};
 use base64::Engine;
+use std::cell::Cell;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use ureq::http::{HeaderValue, header};
@@ -107,93 +108,29 @@ impl Client {
         self
     }
 
-    /// Check `token` against the organisation's endpoint, or the profile endpoint without one
-    /// (or with a name that fails `endpoint::valid_org`, which never enters a URL). When the
-    /// organisation was only `guessed` from the token's surroundings, a 401 there is confirmed
-    /// with the organisation-less profile endpoint: the token may belong to another one.
+    /// Check `token` (see [`Session::check`]) and, when it works, map its reach
+    /// (`super::reach`). Every text returned is scrubbed of the token.
     pub fn check(&self, token: &str, org: Option<&str>, guessed: bool) -> Verification {
-        let auth = basic_auth(token);
-        let v = match org.filter(|o| endpoint::valid_org(o)) {
-            Some(org) => {
-                let v = self.ask(Endpoint::ConnectionData { org }, &auth);
-                if v == Verification::Invalid && guessed {
-                    match self.ask(Endpoint::Profile, &auth) {
-                        Verification::Unknown { reason } if reason.starts_with(DEADLINE) => {
-                            Verification::Unknown { reason }
-                        }
-                        Verification::Unknown { .. } => Verification::Unknown {
-                            reason: format!(
-                                "rejected by '{org}', an organisation guessed from the text \
-                                 near the token, and not confirmed by the organisation-less \
-                                 endpoint; the token may belong to another organisation"
-                            ),
-                        },
-                        confirmed => confirmed,
-                    }
-                } else {
-                    v
-                }
-            }
-            None => self.ask(Endpoint::Profile, &auth),
+        let session = self.session(token);
+        let v = match session.check(org, guessed) {
+            Ok(live) => super::reach::explore(&session, live, org),
+            Err(v) => v,
         };
-        scrub(v, token, &auth)
+        scrub(v, token, &session.auth)
     }
 
-    /// One question to one endpoint, with retries after 429 within the caps and the deadline.
-    fn ask(&self, endpoint: Endpoint, auth: &str) -> Verification {
-        let url = self.endpoints.url(endpoint);
-        let mut waited = Duration::ZERO;
-        for attempt in 0..=MAX_RETRIES {
-            let timeout = match self.turn() {
-                Ok(t) => t,
-                Err(v) => return v,
-            };
-            let outcome = match self.get(&url, auth, timeout) {
-                Ok(r) => classify::classify(
-                    endpoint,
-                    &Answer {
-                        status: r.status,
-                        content_type: r.content_type.as_deref(),
-                        retry_after: r.retry_after.as_deref(),
-                        body: &r.body,
-                    },
-                ),
-                Err(_) if self.deadline.is_some_and(|(at, _)| Instant::now() >= at) => {
-                    return deadline_passed(self.deadline.map_or(Duration::ZERO, |d| d.1));
-                }
-                Err(reason) => Outcome::Done(Verification::Unknown { reason }),
-            };
-            let delay = match outcome {
-                Outcome::Done(v) => return v,
-                Outcome::RetryAfter(_) if attempt == MAX_RETRIES => break,
-                Outcome::RetryAfter(delay) => delay,
-            };
-            if waited + delay > MAX_RETRY_WAIT {
-                return Verification::Unknown {
-                    reason: format!(
-                        "rate limited (HTTP 429): Azure DevOps asked to wait {} s, more than \
-                         the {} s patrol waits for one token",
-                        delay.as_secs(),
-                        MAX_RETRY_WAIT.as_secs()
-                    ),
-                };
-            }
-            if let Some((at, budget)) = self.deadline
-                && Instant::now() + delay >= at
-            {
-                return deadline_passed(budget);
-            }
-            waited += delay;
-            self.limit.pause(delay);
-        }
-        Verification::Unknown {
-            reason: format!("rate limited (HTTP 429); gave up after {MAX_RETRIES} retries"),
+    /// The requests of one token.
+    pub fn session(&self, token: &str) -> Session<'_> {
+        Session {
+            client: self,
+            auth: basic_auth(token),
+            sent: Cell::new(0),
         }
     }
 
     /// Wait for this request's turn; the time it may take, or `unknown` if the deadline comes
     /// first.
-    fn turn(&self) -> Result<Duration, Verification> {
+    pub(super) fn turn(&self) -> Result<Duration, Verification> {
         let Some((at, budget)) = self.deadline else {
             self.limit.wait(None);
             return Ok(self.timeout);
@@ -208,7 +145,13 @@ impl Client {
         Ok(self.timeout.min(left))
     }
 
-    fn get(&self, url: &str, auth: &str, timeout: Duration) -> Result<Reply, String> {
+    fn get(
+        &self,
+        url: &str,
+        auth: &str,
+        timeout: Duration,
+        want_body: bool,
+    ) -> Result<Reply, String> {
         let mut auth_value = HeaderValue::from_str(auth)
             .map_err(|_| "the token cannot be sent in an HTTP header".to_string())?;
         // Keeps the value out of any Debug output of the request.
@@ -234,7 +177,7 @@ impl Client {
         let content_type = text(header::CONTENT_TYPE);
         let retry_after = text(header::RETRY_AFTER);
         // Only a 2xx answer's body decides anything.
-        let body = if (200..300).contains(&status) {
+        let body = if want_body && (200..300).contains(&status) {
             resp.body_mut()
                 .with_config()
                 .limit(MAX_BODY)
@@ -271,11 +214,154 @@ impl Client {
     }
 }
 
-struct Reply {
-    status: u16,
-    content_type: Option<String>,
-    retry_after: Option<String>,
-    body: String,
+/// A token found to work: whose it is, and the organisation that answered (none when only
+/// the organisation-less profile endpoint accepted it).
+#[derive(Debug, Clone)]
+pub struct Live {
+    pub identity: Identity,
+    pub organization: Option<String>,
+}
+
+/// The requests sent with one token, counted.
+pub struct Session<'c> {
+    client: &'c Client,
+    auth: String,
+    sent: Cell<u32>,
+}
+
+impl Session<'_> {
+    /// Requests sent so far (each retry counts).
+    pub fn sent(&self) -> u32 {
+        self.sent.get()
+    }
+
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.client.endpoints
+    }
+
+    /// Check the token against the organisation's endpoint, or the profile endpoint without
+    /// one (or with a name that fails `endpoint::valid_org`, which never enters a URL). When
+    /// the organisation was only `guessed` from the token's surroundings, a 401 there is
+    /// confirmed with the organisation-less profile endpoint: the token may belong to another.
+    pub fn check(&self, org: Option<&str>, guessed: bool) -> Result<Live, Verification> {
+        let Some(org) = org.filter(|o| endpoint::valid_org(o)) else {
+            return self.ask(Endpoint::Profile);
+        };
+        match self.ask(Endpoint::ConnectionData { org }) {
+            Err(Verification::Invalid) if guessed => match self.ask(Endpoint::Profile) {
+                Err(Verification::Unknown { reason }) if reason.starts_with(DEADLINE) => {
+                    Err(Verification::Unknown { reason })
+                }
+                Err(_) => Err(Verification::Unknown {
+                    reason: format!(
+                        "rejected by '{org}', an organisation guessed from the text near the \
+                         token, and not confirmed by the organisation-less endpoint; the token \
+                         may belong to another organisation"
+                    ),
+                }),
+                live => live,
+            },
+            other => other,
+        }
+    }
+
+    /// One question to a check endpoint.
+    fn ask(&self, endpoint: Endpoint) -> Result<Live, Verification> {
+        let url = self.client.endpoints.url(endpoint);
+        let r = self.get(&url, true)?;
+        match classify::classify(
+            endpoint,
+            &Answer {
+                status: r.status,
+                content_type: r.content_type.as_deref(),
+                retry_after: None,
+                body: &r.body,
+            },
+        ) {
+            Outcome::Valid {
+                identity,
+                organization,
+            } => Ok(Live {
+                identity,
+                organization,
+            }),
+            Outcome::Done(v) => Err(v),
+            Outcome::RetryAfter(_) => Err(Verification::Unknown {
+                reason: "rate limited (HTTP 429)".into(),
+            }),
+        }
+    }
+
+    /// GET `url` with the token: the first answer that is not a 429, after retries within
+    /// [`MAX_RETRIES`], [`MAX_RETRY_WAIT`] and the deadline; `Err` holds the `unknown` to give.
+    /// The body is read only for 2xx answers and when `want_body`.
+    pub fn get(&self, url: &str, want_body: bool) -> Result<Reply, Verification> {
+        let client = self.client;
+        let mut waited = Duration::ZERO;
+        for attempt in 0..=MAX_RETRIES {
+            let timeout = client.turn()?;
+            self.sent.set(self.sent.get() + 1);
+            let reply = match client.get(url, &self.auth, timeout, want_body) {
+                Ok(r) => r,
+                Err(_) if client.deadline.is_some_and(|(at, _)| Instant::now() >= at) => {
+                    return Err(deadline_passed(
+                        client.deadline.map_or(Duration::ZERO, |d| d.1),
+                    ));
+                }
+                Err(reason) => return Err(Verification::Unknown { reason }),
+            };
+            if reply.status != 429 {
+                return Ok(reply);
+            }
+            if attempt == MAX_RETRIES {
+                break;
+            }
+            let delay = classify::retry_after(reply.retry_after.as_deref());
+            if waited + delay > MAX_RETRY_WAIT {
+                return Err(Verification::Unknown {
+                    reason: format!(
+                        "rate limited (HTTP 429): Azure DevOps asked to wait {} s, more than \
+                         the {} s patrol waits for one token",
+                        delay.as_secs(),
+                        MAX_RETRY_WAIT.as_secs()
+                    ),
+                });
+            }
+            if let Some((at, budget)) = client.deadline
+                && Instant::now() + delay >= at
+            {
+                return Err(deadline_passed(budget));
+            }
+            waited += delay;
+            client.limit.pause(delay);
+        }
+        Err(Verification::Unknown {
+            reason: format!("rate limited (HTTP 429); gave up after {MAX_RETRIES} retries"),
+        })
+    }
+}
+
+/// One HTTP answer.
+pub struct Reply {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub retry_after: Option<String>,
+    pub body: String,
+}
+
+impl Reply {
+    /// A 2xx answer with a JSON content type (not a sign-in page).
+    pub fn is_json_ok(&self) -> bool {
+        let json = self.content_type.as_deref().is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
+        (200..300).contains(&self.status)
+            && self.status != 203
+            && json
+            && !self.body.trim_start().starts_with('<')
+    }
 }
 
 fn deadline_passed(budget: Duration) -> Verification {
@@ -306,9 +392,17 @@ fn scrub(v: Verification, token: &str, auth: &str) -> Verification {
         Verification::Valid {
             identity,
             organization,
+            reach,
         } => Verification::Valid {
             identity: identity.map(clean),
             organization: organization.map(clean),
+            reach: reach.map(|mut r| {
+                let id = &mut r.identity;
+                id.display_name = id.display_name.take().map(clean);
+                id.email = id.email.take().map(clean);
+                id.id = clean(std::mem::take(&mut id.id));
+                r
+            }),
         },
         other => other,
     }

@@ -11,6 +11,8 @@ pub const BASE_URL_ENV: &str = "PATROL_ADO_BASE_URL";
 
 const ORG_BASE: &str = "https://dev.azure.com";
 const PROFILE_BASE: &str = "https://app.vssps.visualstudio.com";
+const VSSPS_BASE: &str = "https://vssps.dev.azure.com";
+const FEEDS_BASE: &str = "https://feeds.dev.azure.com";
 const CONNECTION_DATA_PATH: &str = "_apis/connectionData";
 const PROFILE_PATH: &str = "_apis/profile/profiles/me?api-version=7.1";
 
@@ -22,6 +24,34 @@ static ORG_NAME: LazyLock<Regex> = LazyLock::new(|| {
 /// Whether `org` is safe to put into a URL path (letters, digits, hyphens, ≤ 50 characters).
 pub fn valid_org(org: &str) -> bool {
     ORG_NAME.is_match(org)
+}
+
+/// Whether an id from an answer (identity, project) is a GUID, safe in a path or query.
+pub fn valid_id(id: &str) -> bool {
+    static GUID: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$").expect("GUID")
+    });
+    GUID.is_match(id)
+}
+
+/// Whether a subject descriptor from an answer (`aad.…`) is safe to print in a URL path.
+pub fn valid_descriptor(d: &str) -> bool {
+    static DESCRIPTOR: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[A-Za-z]{2,8}\.[A-Za-z0-9_=-]{1,400}$").expect("descriptor")
+    });
+    DESCRIPTOR.is_match(d)
+}
+
+/// The read-only probes of a live token's reach, each a GET of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    Projects,
+    GitRepositories,
+    /// Needs a project.
+    Builds,
+    PackagingFeeds,
+    /// Needs a project.
+    VariableGroups,
 }
 
 /// Which Azure DevOps API a token is checked against.
@@ -39,6 +69,8 @@ pub enum Endpoint<'a> {
 pub struct Endpoints {
     org_base: String,
     profile_base: String,
+    vssps_base: String,
+    feeds_base: String,
     /// `Some(base)` when the test override is in use.
     overridden: Option<String>,
 }
@@ -61,6 +93,8 @@ impl Endpoints {
         Endpoints {
             org_base: ORG_BASE.to_string(),
             profile_base: PROFILE_BASE.to_string(),
+            vssps_base: VSSPS_BASE.to_string(),
+            feeds_base: FEEDS_BASE.to_string(),
             overridden: None,
         }
     }
@@ -74,6 +108,8 @@ impl Endpoints {
         Ok(Endpoints {
             org_base: base.clone(),
             profile_base: base.clone(),
+            vssps_base: base.clone(),
+            feeds_base: base.clone(),
             overridden: Some(base),
         })
     }
@@ -92,6 +128,46 @@ impl Endpoints {
             }
             Endpoint::Profile => format!("{}/{PROFILE_PATH}", self.profile_base),
         }
+    }
+
+    /// The organisations a member belongs to (Accounts API). `member` must pass [`valid_id`].
+    pub fn accounts(&self, member: &str) -> String {
+        debug_assert!(valid_id(member));
+        format!(
+            "{}/_apis/accounts?memberId={member}&api-version=7.1",
+            self.profile_base
+        )
+    }
+
+    /// The subject descriptor of an identity in an organisation (Graph API).
+    pub fn descriptor(&self, org: &str, id: &str) -> String {
+        debug_assert!(valid_org(org) && valid_id(id));
+        format!(
+            "{}/{org}/_apis/graph/descriptors/{id}?api-version=7.1-preview.1",
+            self.vssps_base
+        )
+    }
+
+    /// The URL of a probe in `org`; `None` for a project-level probe without a project.
+    pub fn probe(&self, probe: Probe, org: &str, project: Option<&str>) -> Option<String> {
+        debug_assert!(valid_org(org) && project.is_none_or(valid_id));
+        let b = &self.org_base;
+        Some(match probe {
+            Probe::Projects => format!("{b}/{org}/_apis/projects?$top=1&api-version=7.1"),
+            Probe::GitRepositories => format!("{b}/{org}/_apis/git/repositories?api-version=7.1"),
+            Probe::Builds => format!(
+                "{b}/{org}/{}/_apis/build/builds?$top=1&api-version=7.1",
+                project?
+            ),
+            Probe::PackagingFeeds => format!(
+                "{}/{org}/_apis/packaging/feeds?api-version=7.1",
+                self.feeds_base
+            ),
+            Probe::VariableGroups => format!(
+                "{b}/{org}/{}/_apis/distributedtask/variablegroups?$top=1&api-version=7.1",
+                project?
+            ),
+        })
     }
 }
 

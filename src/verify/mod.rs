@@ -6,8 +6,9 @@
 //! providers (HTTP Basic credentials, other Azure keys) keep `Verification::NotChecked`,
 //! because we know of no safe, side-effect-free check for them.
 //!
-//! Safe by construction: requests are GETs to two fixed HTTPS hosts (`dev.azure.com`,
-//! `app.vssps.visualstudio.com`); the only value from scanned content that enters a URL is an
+//! Safe by construction: requests are GETs to fixed Azure DevOps HTTPS hosts (`dev.azure.com`,
+//! `vssps.dev.azure.com`, `feeds.dev.azure.com`, `app.vssps.visualstudio.com`); ids from answers
+//! enter a URL only when GUID-shaped (`reach`); the only value from scanned content that enters a URL is an
 //! organisation name, and only after [`endpoint::valid_org`] accepts it; redirects are not
 //! followed; the token travels only in the `Authorization` header and never appears in a
 //! warning, error or reason. Not for reporting: reporters print `Finding::verification`.
@@ -15,6 +16,7 @@
 pub mod classify;
 pub mod client;
 pub mod endpoint;
+pub mod reach;
 
 use crate::cli::CommonArgs;
 use crate::finding::{Finding, OrgSource, Secret, Verification};
@@ -115,8 +117,13 @@ pub fn verify_findings(findings: &mut [Finding], opts: &VerifyOptions, warn: &dy
     let results = run(&tasks, opts.jobs, &client);
     for (task, result) in tasks.iter().zip(results) {
         for &i in &task.findings {
-            if matches!(result, Verification::Valid { .. }) {
+            if let Verification::Valid { organization, .. } = &result {
                 findings[i].severity = Severity::Critical;
+                // Azure DevOps answered for it: better evidence than any text.
+                if let Some(org) = organization {
+                    findings[i].organization = Some(org.clone());
+                    findings[i].organization_source = Some(OrgSource::Verified);
+                }
             }
             findings[i].verification = result.clone();
         }

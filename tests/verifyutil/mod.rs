@@ -34,7 +34,23 @@ pub enum Behaviour {
     MemberOf(&'static str),
     /// A token scoped to this organisation: 200 there, 401 elsewhere and from the profile.
     ScopedTo(&'static str),
+    /// A token for all organisations whose owner belongs to several: answers the check
+    /// endpoints, the Accounts API, the graph descriptor and the read-only probes.
+    Reaching(&'static MockReach),
 }
+
+/// What a `Behaviour::Reaching` token's owner belongs to and may read.
+#[derive(Debug, PartialEq, Eq)]
+pub struct MockReach {
+    /// Organisations of the owner (Accounts API); `connectionData` answers 200 only there.
+    pub orgs: &'static [&'static str],
+    /// Probes answered 200: `projects`, `git`, `builds`, `feeds`, `variablegroups`; the others
+    /// answer 401 as for a token without that scope.
+    pub readable: &'static [&'static str],
+}
+
+pub const DESCRIPTOR: &str = "aad.OGUyNDg2ZmYtbW9jay1kZXNjcmlwdG9y";
+pub const PROJECT_ID: &str = "6ce954b1-ce1f-45d1-b94d-e6bf2464ba2c";
 
 /// One request as the mock saw it.
 #[derive(Debug, Clone)]
@@ -189,11 +205,14 @@ fn answer(req: &Recorded, earlier: usize, behaviours: &HashMap<String, Behaviour
         .path
         .strip_suffix("/_apis/connectionData")
         .map(|p| p.trim_start_matches('/'));
+    if let Behaviour::Reaching(reach) = behaviour {
+        return reaching(req, reach, org, ok);
+    }
     match behaviour {
         Behaviour::Good => ok(),
         Behaviour::MemberOf(o) if org.is_none_or(|org| org == o) => ok(),
         Behaviour::ScopedTo(o) if org == Some(o) => ok(),
-        Behaviour::MemberOf(_) | Behaviour::ScopedTo(_) => unauthorized(),
+        Behaviour::MemberOf(_) | Behaviour::ScopedTo(_) | Behaviour::Reaching(_) => unauthorized(),
         Behaviour::RateLimitedFor(secs) => response(
             "429 Too Many Requests",
             "application/json",
@@ -220,5 +239,67 @@ fn answer(req: &Recorded, earlier: usize, behaviours: &HashMap<String, Behaviour
             "Location: /_signin?redirect=1\r\n",
             "",
         ),
+    }
+}
+
+fn reaching(
+    req: &Recorded,
+    reach: &MockReach,
+    check_org: Option<&str>,
+    ok: impl Fn() -> String,
+) -> String {
+    let json = |body: String| response("200 OK", "application/json; charset=utf-8", "", &body);
+    let unauthorized = || response("401 Unauthorized", "application/json", "", "");
+    let path = req.path.as_str();
+    if path == PROFILE_PATH {
+        return ok();
+    }
+    if let Some(org) = check_org {
+        return if reach.orgs.contains(&org) {
+            ok()
+        } else {
+            unauthorized()
+        };
+    }
+    if path == format!("/_apis/accounts?memberId={USER_ID}&api-version=7.1") {
+        let list: Vec<String> = reach
+            .orgs
+            .iter()
+            .map(|o| format!(r#"{{"accountId":"00000000-0000-0000-0000-000000000002","accountName":"{o}","accountUri":"https://{o}.vssps.visualstudio.com/"}}"#))
+            .collect();
+        return json(format!(
+            r#"{{"count":{},"value":[{}]}}"#,
+            list.len(),
+            list.join(",")
+        ));
+    }
+    let (org, rest) = path
+        .trim_start_matches('/')
+        .split_once('/')
+        .unwrap_or_default();
+    if !reach.orgs.contains(&org) {
+        return response("404 Not Found", "application/json", "", "{}");
+    }
+    if rest.starts_with(&format!("_apis/graph/descriptors/{USER_ID}?")) {
+        return json(format!(r#"{{"value":"{DESCRIPTOR}"}}"#));
+    }
+    let probe = [
+        ("projects", "_apis/projects?".to_string()),
+        ("git", "_apis/git/repositories?".to_string()),
+        ("builds", format!("{PROJECT_ID}/_apis/build/builds?")),
+        ("feeds", "_apis/packaging/feeds?".to_string()),
+        (
+            "variablegroups",
+            format!("{PROJECT_ID}/_apis/distributedtask/variablegroups?"),
+        ),
+    ]
+    .into_iter()
+    .find(|(_, prefix)| rest.starts_with(prefix.as_str()));
+    match probe {
+        Some((name, _)) if reach.readable.contains(&name) => json(format!(
+            r#"{{"count":1,"value":[{{"id":"{PROJECT_ID}","name":"app"}}]}}"#
+        )),
+        Some(_) => unauthorized(),
+        None => response("404 Not Found", "application/json", "", "{}"),
     }
 }
