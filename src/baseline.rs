@@ -59,6 +59,14 @@ impl Baseline {
         }
     }
 
+    /// A baseline of these entries.
+    pub fn from_entries(entries: BTreeSet<Entry>) -> Self {
+        Baseline {
+            version: VERSION,
+            entries,
+        }
+    }
+
     pub fn covers(&self, f: &Finding) -> bool {
         self.entries.iter().any(|e| e.covers(f))
     }

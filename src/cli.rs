@@ -5,16 +5,22 @@ use crate::rules::Confidence;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
-/// patrol: finds Azure DevOps personal access tokens and HTTP Basic credentials in files and
-/// git history.
-///
-/// Exit codes: 0 no findings, 1 findings, 2 error, 130 interrupted.
+/// find leaked Azure DevOps personal access tokens, Azure keys and HTTP Basic credentials in
+/// files and git history
 #[derive(Debug, Parser)]
-#[command(name = "patrol", version, about, long_about = None)]
+#[command(name = "patrol", version, about, long_about = LONG_ABOUT)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// `patrol --help` and the DESCRIPTION of patrol(1).
+const LONG_ABOUT: &str = "patrol finds Azure DevOps personal access tokens (recognised by their \
+checksums, so almost never a false alarm), other Azure identifiable keys and hard-coded HTTP Basic \
+credentials in files, archives, git history and staged changes, and reports them redacted, with \
+advice on how to revoke each one.
+
+Exit codes: 0 no findings, 1 findings, 2 error, 130 interrupted.";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -37,8 +43,8 @@ pub enum Command {
     InstallHook(InstallHookArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
     Completions(CompletionsArgs),
-    /// Print the manual page (roff) to stdout.
-    Man,
+    /// Print the manual page of patrol (roff), or write one page per subcommand with --output.
+    Man(ManArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,8 +70,8 @@ pub struct BaselineCreateArgs {
     /// stay suppressed).
     #[arg(long)]
     pub with_paths: bool,
-    /// Build the baseline from a JSON report (`--format json` of scan, git or staged)
-    /// instead of scanning.
+    /// Build the baseline from a JSON report instead of scanning: patrol's (`--format json` of
+    /// scan, git or staged) or gitleaks' (`--report-format json`, not redacted).
     #[arg(long, value_name = "REPORT")]
     pub from: Option<PathBuf>,
     #[command(flatten)]
@@ -92,6 +98,13 @@ pub struct InstallHookArgs {
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write every page (patrol.1, patrol-scan.1, …) into DIR instead of printing patrol.1.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@ use crate::verify::{self, VerifyOptions};
 use anyhow::{Context, Result, bail};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 /// Exit codes (README.md documents them).
@@ -25,7 +26,7 @@ pub const EXIT_ERROR: i32 = 2;
 /// Print a warning on stderr, control characters escaped (it may name a scanned path).
 /// Callers never pass a secret.
 pub fn warn(msg: String) {
-    eprintln!("warning: {}", report::escape::printable(&msg));
+    crate::term::eprint_line(&format!("warning: {}", report::escape::printable(&msg)));
 }
 
 /// An error and its causes on one line, each said once (a cause that an outer message already
@@ -169,7 +170,34 @@ pub fn collect_files(args: &ScanArgs) -> Result<(Vec<Finding>, Summary, Vec<Rule
         exclude: prep.config.exclude.clone(),
     };
     let warn_fn = |m: String| warn(m);
-    let (f, s) = fsrc::scan_paths(&args.paths, &prep.matcher, &prep.opts, &walk, &warn_fn)?;
+    let counters = fsrc::Counters::default();
+    let started = Instant::now();
+    let status = || {
+        let files = counters.files.load(Ordering::Relaxed);
+        let bytes = counters.bytes.load(Ordering::Relaxed);
+        let found = counters.findings.load(Ordering::Relaxed);
+        format!(
+            "scanning: {files} file{}, {} ({}), {found} finding{}",
+            if files == 1 { "" } else { "s" },
+            fsrc::human_bytes(bytes),
+            crate::term::rate(bytes, started.elapsed().as_secs_f64()),
+            if found == 1 { "" } else { "s" },
+        )
+    };
+    let (f, s) = crate::term::with_progress(
+        crate::term::progress_wanted(args.common.quiet),
+        status,
+        || {
+            fsrc::scan_paths(
+                &args.paths,
+                &prep.matcher,
+                &prep.opts,
+                &walk,
+                &counters,
+                &warn_fn,
+            )
+        },
+    )?;
     Ok((f, s, prep.matcher.rules().cloned().collect()))
 }
 

@@ -7,15 +7,15 @@ use crate::cmd::{EmitContext, Prepared, finish, init_threads, prepare, warn};
 use crate::finding::{Finding, Summary};
 use crate::rules::Rule;
 use crate::source::fs::human_bytes;
-use crate::source::git::{self, Counters, Selection};
+use crate::source::git::{self, Counters, Phase, Selection};
 use crate::source::staged;
+use crate::term;
 use crate::verify::VerifyOptions;
 use anyhow::{Context, Result};
 use git2::Repository;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 /// Open `REPO`, or the repository containing `.` when none is given.
 fn open(repo: Option<&Path>) -> Result<Repository> {
@@ -67,31 +67,21 @@ pub fn git(args: GitArgs) -> Result<i32> {
         (None, None) => Selection::All,
     };
     let counters = Counters::default();
-    let show_progress = std::io::stderr().is_terminal();
-    let done = AtomicBool::new(false);
-    let warn_fn = |m: String| {
-        if show_progress {
-            // Clear the progress line first so the warning is readable.
-            eprint!("\r\x1b[K");
-        }
-        warn(m)
-    };
-    let scanned = std::thread::scope(|s| {
-        if show_progress {
-            s.spawn(|| progress(&counters, &done, started));
-        }
-        let r = git::scan_history(
-            &repo,
-            &selection,
-            &prep.matcher,
-            &prep.opts,
-            args.common.max_file_size,
-            &counters,
-            &warn_fn,
-        );
-        done.store(true, Ordering::Relaxed);
-        r
-    })?;
+    let scanned = term::with_progress(
+        term::progress_wanted(args.common.quiet),
+        || history_status(&counters, started),
+        || {
+            git::scan_history(
+                &repo,
+                &selection,
+                &prep.matcher,
+                &prep.opts,
+                args.common.max_file_size,
+                &counters,
+                &warn,
+            )
+        },
+    )?;
     let end = RepoEnd {
         repo: &repo,
         root: &root,
@@ -134,28 +124,33 @@ impl RepoEnd<'_> {
     }
 }
 
-/// Redraw one status line on stderr until `done`.
-fn progress(c: &Counters, done: &AtomicBool, started: Instant) {
+/// The progress line of a history scan: its phase and counts so far.
+fn history_status(c: &Counters, started: Instant) -> String {
     let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-    let mut tick = 0u32;
-    while !done.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(50));
-        tick += 1;
-        if !tick.is_multiple_of(5) {
-            continue;
-        }
-        let secs = started.elapsed().as_secs_f64().max(0.001);
-        let bytes = load(&c.bytes);
-        eprint!(
-            "\r\x1b[K{}/{} commits, {} blobs scanned, {} ({}/s)",
+    let listed = load(&c.commits_listed);
+    match c.phase() {
+        Phase::ListingCommits => format!("listing commits: {listed}"),
+        Phase::ReadingTrees => format!(
+            "reading trees: {}/{listed} commits, {} blobs found",
             load(&c.commits_done),
-            load(&c.commits_listed),
-            load(&c.blobs_scanned),
-            human_bytes(bytes),
-            human_bytes((bytes as f64 / secs) as u64),
-        );
+            load(&c.blobs_seen)
+        ),
+        Phase::ScanningBlobs => {
+            let bytes = load(&c.bytes);
+            format!(
+                "scanning blobs: {}/{}, {} ({}), {} findings",
+                load(&c.blobs_scanned),
+                load(&c.blobs_seen),
+                human_bytes(bytes),
+                term::rate(bytes, started.elapsed().as_secs_f64()),
+                load(&c.findings)
+            )
+        }
+        Phase::AttributingFindings => format!(
+            "attributing {} findings to commits and paths",
+            load(&c.findings)
+        ),
     }
-    eprint!("\r\x1b[K");
 }
 
 /// The repository a commit is being made in: `REPO`, else the one `GIT_DIR` (and
@@ -180,24 +175,35 @@ pub fn staged(args: StagedArgs) -> Result<i32> {
     git::tune_libgit2();
     let repo = open_for_commit(args.repo.as_deref())?;
     let root = config_root(&repo);
-    // A pre-commit hook waits for this: compile the rules while libgit2 reads the index.
-    let (prep, changes) = std::thread::scope(|s| {
-        let building = s.spawn(|| prepare(&args.common, &root));
-        let changes = staged::staged_changes(&repo, &warn);
-        (
-            building.join().expect("rule compilation does not panic"),
-            changes,
-        )
-    });
-    let (prep, changes) = (prep?, changes?);
-    let (findings, summary) = staged::scan_staged(
-        &repo,
-        changes,
-        &prep.matcher,
-        &prep.opts,
-        args.common.max_file_size,
-        &warn,
-    )?;
+    // Files to scan, once the index has been compared with HEAD.
+    let staged_files = std::sync::atomic::AtomicU64::new(u64::MAX);
+    let status = || match staged_files.load(Ordering::Relaxed) {
+        u64::MAX => "comparing the index with HEAD".to_string(),
+        n => format!("scanning {n} staged file{}", if n == 1 { "" } else { "s" }),
+    };
+    let (prep, findings, summary) =
+        term::with_progress(term::progress_wanted(args.common.quiet), status, || {
+            // A pre-commit hook waits for this: compile the rules while libgit2 reads the index.
+            let (prep, changes) = std::thread::scope(|s| {
+                let building = s.spawn(|| prepare(&args.common, &root));
+                let changes = staged::staged_changes(&repo, &warn);
+                (
+                    building.join().expect("rule compilation does not panic"),
+                    changes,
+                )
+            });
+            let (prep, changes) = (prep?, changes?);
+            staged_files.store(changes.len() as u64, Ordering::Relaxed);
+            let (findings, summary) = staged::scan_staged(
+                &repo,
+                changes,
+                &prep.matcher,
+                &prep.opts,
+                args.common.max_file_size,
+                &warn,
+            )?;
+            anyhow::Ok((prep, findings, summary))
+        })?;
     let end = RepoEnd {
         repo: &repo,
         root: &root,

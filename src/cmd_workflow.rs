@@ -1,10 +1,14 @@
 //! Workflow subcommands: baselines, the pre-commit hook installer, completions and the man page.
 
 use crate::baseline::{self, Baseline};
-use crate::cli::{BaselineCommand, Cli, CompletionsArgs, InstallHookArgs};
-use crate::cmd::{EXIT_CLEAN, EXIT_FINDINGS, collect_files, write_atomically};
+use crate::cli::{
+    BaselineCommand, BaselineCreateArgs, Cli, CompletionsArgs, InstallHookArgs, ManArgs,
+};
+use crate::cmd::{EXIT_CLEAN, EXIT_FINDINGS, collect_files, prepare, warn, write_atomically};
+use crate::gitleaks;
 use anyhow::{Context, Result, bail};
 use clap::CommandFactory;
+use std::io::Write;
 use std::path::PathBuf;
 
 pub fn baseline(cmd: BaselineCommand) -> Result<i32> {
@@ -20,8 +24,20 @@ pub fn baseline(cmd: BaselineCommand) -> Result<i32> {
                 Some(report) => {
                     let text = std::fs::read_to_string(report)
                         .with_context(|| format!("cannot read report {}", report.display()))?;
-                    baseline::entries_from_report(&text, args.with_paths)
-                        .map_err(|e| anyhow::anyhow!("{}: {e}", report.display()))?
+                    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                        anyhow::anyhow!(
+                            "{}: not JSON ({e}); give a report of --format json (patrol) or \
+                             --report-format json (gitleaks)",
+                            report.display()
+                        )
+                    })?;
+                    if gitleaks::is_gitleaks_report(&doc) {
+                        from_gitleaks(doc, &args)
+                            .map_err(|e| anyhow::anyhow!("{}: {e}", report.display()))?
+                    } else {
+                        baseline::entries_from_report(&text, args.with_paths)
+                            .map_err(|e| anyhow::anyhow!("{}: {e}", report.display()))?
+                    }
                 }
                 None => {
                     let (findings, ..) = collect_files(&args.scan)?;
@@ -68,6 +84,35 @@ pub fn baseline(cmd: BaselineCommand) -> Result<i32> {
             })
         }
     }
+}
+
+/// Baseline entries for the findings of a gitleaks report whose secrets patrol detects, with
+/// the rules and settings a scan would use.
+fn from_gitleaks(doc: serde_json::Value, args: &BaselineCreateArgs) -> Result<Baseline> {
+    let root = args
+        .scan
+        .paths
+        .iter()
+        .find(|p| p.is_dir())
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
+    let prep = prepare(&args.scan.common, &root)?;
+    let imported = gitleaks::entries(doc, &prep.matcher, &prep.opts, args.with_paths)
+        .map_err(anyhow::Error::msg)?;
+    if imported.unmatched > 0 {
+        warn(format!(
+            "{} gitleaks finding{} left out: patrol detects no secret in {} (a report written \
+             with --redact names none)",
+            imported.unmatched,
+            if imported.unmatched == 1 { "" } else { "s" },
+            if imported.unmatched == 1 {
+                "it"
+            } else {
+                "them"
+            },
+        ));
+    }
+    Ok(Baseline::from_entries(imported.entries))
 }
 
 /// The hook script: runs `patrol staged`, preferring the binary that installed it.
@@ -126,7 +171,28 @@ pub fn completions(args: CompletionsArgs) -> Result<i32> {
     Ok(EXIT_CLEAN)
 }
 
-pub fn man() -> Result<i32> {
-    clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+/// `patrol man`: patrol.1 to stdout, or every page into `--output DIR`.
+pub fn man(args: ManArgs) -> Result<i32> {
+    let pages = crate::manual::pages().context("cannot render the manual pages")?;
+    match args.output {
+        None => {
+            let top = pages.first().expect("patrol.1 comes first");
+            std::io::stdout().write_all(&top.roff)?;
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(&dir).with_context(|| {
+                format!(
+                    "{}: cannot create the directory (give a writable one)",
+                    dir.display()
+                )
+            })?;
+            for page in &pages {
+                let path = dir.join(&page.file_name);
+                std::fs::write(&path, &page.roff)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            eprintln!("wrote {} manual pages to {}", pages.len(), dir.display());
+        }
+    }
     Ok(EXIT_CLEAN)
 }

@@ -39,7 +39,7 @@ fn main() {
         Command::Baseline(c) => cmd_workflow::baseline(c),
         Command::InstallHook(a) => cmd_workflow::install_hook(a),
         Command::Completions(a) => cmd_workflow::completions(a),
-        Command::Man => cmd_workflow::man(),
+        Command::Man(a) => cmd_workflow::man(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

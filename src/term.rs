@@ -1,7 +1,13 @@
-//! The terminal: whether to colour output. It decides; reporters only paint when told to.
+//! The terminal: whether to colour output, and the live progress line on stderr. It decides;
+//! reporters only paint when told to, and sources only count.
 
 use crate::cli::ColorWhen;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 /// Whether the report gets colour escapes, following `--color`, then the no-color.org and
 /// CLICOLOR conventions:
@@ -32,6 +38,73 @@ pub fn use_color(
     to_terminal
         && env("TERM").is_none_or(|t| t != "dumb")
         && env("CLICOLOR").is_none_or(|v| v != "0")
+}
+
+/// Whether a progress line may be drawn: stderr is a terminal, not `--quiet`, and not a CI run
+/// (`CI` set, as every CI system does). Never into a pipe or a file.
+pub fn progress_wanted(quiet: bool) -> bool {
+    !quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+}
+
+/// The line being drawn, so that a warning can lift it out of the way first.
+static ACTIVE: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// Print `line` on stderr without tearing a progress line that is being drawn.
+pub fn eprint_line(line: &str) {
+    let active = ACTIVE.lock().map(|a| a.clone()).unwrap_or(None);
+    match active {
+        Some(bar) => bar.suspend(|| eprintln!("{line}")),
+        None => eprintln!("{line}"),
+    }
+}
+
+/// Run `work` while a line on stderr shows `status()` (redrawn ten times a second) and the
+/// time elapsed; the line is erased when `work` returns. Without a terminal (see
+/// [`progress_wanted`]) `work` just runs.
+pub fn with_progress<T>(
+    wanted: bool,
+    status: impl Fn() -> String + Sync,
+    work: impl FnOnce() -> T,
+) -> T {
+    if !wanted {
+        return work();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg}  [{elapsed}]")
+            .expect("a valid template")
+            .tick_chars("|/-\\ "),
+    );
+    bar.set_message(status());
+    if let Ok(mut a) = ACTIVE.lock() {
+        *a = Some(bar.clone());
+    }
+    let done = AtomicBool::new(false);
+    let result = std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                bar.set_message(status());
+                bar.tick();
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let r = work();
+        done.store(true, Ordering::Relaxed);
+        r
+    });
+    if let Ok(mut a) = ACTIVE.lock() {
+        *a = None;
+    }
+    bar.finish_and_clear();
+    result
+}
+
+/// `12.3 MiB/s` from a byte count and seconds.
+pub fn rate(bytes: u64, secs: f64) -> String {
+    format!(
+        "{}/s",
+        crate::source::fs::human_bytes((bytes as f64 / secs.max(0.001)) as u64)
+    )
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 mod common;
 use common::*;
+use std::process::Command;
 
 fn write(dir: &std::path::Path, rel: &str, text: &str) {
     let p = dir.join(rel);
@@ -155,4 +156,180 @@ fn completions_and_man_page() {
         "roff header"
     );
     assert!(text.contains("scan"));
+}
+
+/// The long options `patrol ARGS --help` lists (`--format`, …), `--help` and `--version` aside.
+fn help_options(args: &[&str], dir: &std::path::Path) -> Vec<String> {
+    let mut all = args.to_vec();
+    all.push("--help");
+    let out = patrol(&all, dir);
+    assert_eq!(out.status.code(), Some(0), "{all:?}");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut opts: Vec<String> = text
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            let l = l
+                .strip_prefix('-')
+                .filter(|r| !r.starts_with('-'))
+                .map_or(l, |r| r.split_once(", ").map_or(r, |(_, rest)| rest));
+            l.strip_prefix("--")
+                .map(|r| format!("--{}", r.split([' ', '=', '<']).next().unwrap()))
+        })
+        .filter(|o| o != "--help" && o != "--version")
+        .collect();
+    opts.dedup();
+    opts
+}
+
+#[test]
+fn man_output_writes_a_full_page_per_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = patrol(&["man", "--output", "man1"], dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pages: &[(&str, &[&str])] = &[
+        ("patrol", &[]),
+        ("patrol-scan", &["scan"]),
+        ("patrol-git", &["git"]),
+        ("patrol-staged", &["staged"]),
+        ("patrol-baseline", &["baseline"]),
+        ("patrol-baseline-create", &["baseline", "create"]),
+        ("patrol-baseline-check", &["baseline", "check"]),
+        ("patrol-rules", &["rules"]),
+        ("patrol-rules-list", &["rules", "list"]),
+        ("patrol-rules-check", &["rules", "check"]),
+        ("patrol-fake-token", &["fake-token"]),
+        ("patrol-install-hook", &["install-hook"]),
+        ("patrol-completions", &["completions"]),
+        ("patrol-man", &["man"]),
+    ];
+    let written = std::fs::read_dir(dir.path().join("man1")).unwrap().count();
+    assert_eq!(written, pages.len(), "one page per command and subcommand");
+    let man_available = Command::new("man")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !man_available {
+        eprintln!("skipped rendering with man -l: man is not installed (.ci/run installs man-db)");
+    }
+    for (name, args) in pages {
+        let file = dir.path().join("man1").join(format!("{name}.1"));
+        let roff = std::fs::read_to_string(&file).unwrap();
+        // The page as a reader sees it: rendered by man when there is one, else the roff.
+        let text = if man_available {
+            let out = Command::new("man")
+                .arg("-l")
+                .arg(&file)
+                .env("MANWIDTH", "200")
+                .env("LC_ALL", "C")
+                .env("MANPAGER", "cat")
+                .env("PAGER", "cat")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "man -l {name}.1 fails");
+            let err = String::from_utf8_lossy(&out.stderr);
+            // In the C locale troff cannot draw `…`; any other warning is a broken page.
+            let broken = err
+                .lines()
+                .find(|l| l.contains("warning") && !l.contains("special character"));
+            assert!(broken.is_none(), "man -l {name}.1: {err}");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        } else {
+            roff.replace("\\-", "-")
+        };
+        for section in ["NAME", "SYNOPSIS", "DESCRIPTION", "EXIT STATUS", "SEE ALSO"] {
+            assert!(text.contains(section), "{name}: no {section}:\n{text}");
+        }
+        for option in help_options(args, dir.path()) {
+            assert!(text.contains(&option), "{name}: {option} missing:\n{text}");
+        }
+        if ["patrol-scan", "patrol-git", "patrol-staged"].contains(name) {
+            for must in [
+                "ENVIRONMENT",
+                "PATROL_ADO_BASE_URL",
+                "NO_COLOR",
+                "CLICOLOR_FORCE",
+                "FILES",
+                ".patrol.toml",
+                ".patrol-baseline.json",
+                "EXAMPLES",
+                "130",
+            ] {
+                assert!(text.contains(must), "{name}: no {must}:\n{text}");
+            }
+        }
+    }
+    let top = std::fs::read_to_string(dir.path().join("man1/patrol.1")).unwrap();
+    assert!(top.contains("patrol \\- find leaked"), "{top}");
+    assert_eq!(top.matches("find leaked").count(), 1, "{top}");
+    assert!(!top.contains("patrol: "), "NAME says patrol once: {top}");
+}
+
+#[test]
+fn baseline_from_a_gitleaks_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (known, other) = (pat(74), pat(75));
+    write(d, "src/a.env", &format!("ADO_PAT={known}\n"));
+    // A gitleaks report (its JSON field names) with: a PAT patrol detects, a password patrol
+    // does not, and a finding from a report written with --redact.
+    let report = serde_json::json!([
+        {
+            "RuleID": "generic-api-key", "Description": "Generic API Key",
+            "StartLine": 1, "EndLine": 1, "StartColumn": 1, "EndColumn": 60,
+            "Match": format!("ADO_PAT={known}"), "Secret": known,
+            "File": "src/a.env", "Commit": "", "Entropy": 4.5,
+            "Author": "", "Email": "", "Date": "", "Message": "", "Tags": [],
+            "Fingerprint": "src/a.env:generic-api-key:1"
+        },
+        {
+            "RuleID": "generic-password", "Match": "password = \"correct-horse\"",
+            "Secret": "correct-horse", "File": "conf.ini", "StartLine": 3
+        },
+        {"RuleID": "generic-api-key", "Match": "REDACTED", "Secret": "REDACTED", "File": "b.env"}
+    ]);
+    write(d, "gitleaks.json", &report.to_string());
+    let out = patrol(&["baseline", "create", "--from", "gitleaks.json"], d);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("2 gitleaks findings left out"), "{stderr}");
+    assert!(
+        !stderr.contains("correct-horse"),
+        "no secret of the report in messages"
+    );
+    let text = std::fs::read_to_string(d.join(".patrol-baseline.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["entries"].as_array().unwrap().len(), 1, "{text}");
+    assert_eq!(doc["entries"][0]["rule_id"], "azure-devops-pat");
+    assert!(!text.contains(&known), "no secret in the baseline");
+
+    // The baseline suppresses the secret gitleaks had reported, and nothing else.
+    let (doc, out) = patrol_json(&["scan", "src", "--baseline", ".patrol-baseline.json"], d);
+    assert_eq!(out.status.code(), Some(0), "{doc}");
+    assert_eq!(doc["summary"]["suppressed"], 1);
+    write(d, "src/b.env", &format!("OTHER={other}\n"));
+    let (doc, out) = patrol_json(&["scan", "src", "--baseline", ".patrol-baseline.json"], d);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        triples(&doc),
+        vec![("src/b.env".into(), 1, "azure-devops-pat".into())]
+    );
+
+    // Not a report at all: an error that says what to give, without quoting the file.
+    write(d, "bad.json", &format!("[\"{known}\"]"));
+    let out = patrol(
+        &["baseline", "create", "--from", "bad.json", "-o", "x.json"],
+        d,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("bad.json") && !stderr.contains(&known),
+        "{stderr}"
+    );
 }

@@ -22,10 +22,12 @@ pub struct WalkOptions {
     pub exclude: Vec<String>,
 }
 
-#[derive(Default)]
-struct Counters {
-    files: AtomicU64,
-    bytes: AtomicU64,
+/// Live counters of a walk; a progress line may read the public ones while it runs.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub files: AtomicU64,
+    pub bytes: AtomicU64,
+    pub findings: AtomicU64,
     large: AtomicU64,
     binary: AtomicU64,
     other: AtomicU64,
@@ -50,6 +52,7 @@ pub fn scan_paths(
     matcher: &Matcher,
     opts: &ScanOptions,
     walk: &WalkOptions,
+    counters: &Counters,
     warn: &(dyn Fn(String) + Sync),
 ) -> Result<(Vec<Finding>, Summary), SourceError> {
     for root in roots {
@@ -59,7 +62,6 @@ pub fn scan_paths(
         })?;
     }
     let findings = Mutex::new(Vec::new());
-    let counters = Counters::default();
     // With one directory root, paths are shown relative to it (as repository-relative paths).
     let base: Option<&Path> = match roots {
         [only] if only.is_dir() => Some(only.as_path()),
@@ -99,7 +101,6 @@ pub fn scan_paths(
         builder.build_parallel().run(|| {
             let mut buf = Vec::new();
             let findings = &findings;
-            let counters = &counters;
             Box::new(move |entry| {
                 if crate::interrupt::interrupted() {
                     return WalkState::Quit;
@@ -235,6 +236,9 @@ fn scan_file(
     }
     tally.warnings(display).for_each(warn);
     if !result.findings.is_empty() {
+        counters
+            .findings
+            .fetch_add(result.findings.len() as u64, Ordering::Relaxed);
         findings
             .lock()
             .expect("no panics while holding the lock")

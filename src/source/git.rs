@@ -157,11 +157,15 @@ pub enum Selection {
 /// Live counters of a history scan; a progress display may read them while it runs.
 #[derive(Debug, Default)]
 pub struct Counters {
+    /// The [`Phase`] the scan is in, as a number.
+    pub phase: AtomicU64,
     pub commits_listed: AtomicU64,
     pub commits_done: AtomicU64,
     pub blobs_seen: AtomicU64,
     pub blobs_scanned: AtomicU64,
     pub bytes: AtomicU64,
+    /// Findings in the blobs scanned so far (before attribution to commits and paths).
+    pub findings: AtomicU64,
     large: AtomicU64,
     binary: AtomicU64,
     unreadable: AtomicU64,
@@ -169,6 +173,31 @@ pub struct Counters {
     gitlinks: AtomicU64,
     archive_members: AtomicU64,
     archive_limits: AtomicU64,
+}
+
+/// The steps of a history scan, in order, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    ListingCommits = 0,
+    ReadingTrees = 1,
+    ScanningBlobs = 2,
+    AttributingFindings = 3,
+}
+
+impl Counters {
+    fn enter(&self, phase: Phase) {
+        self.phase.store(phase as u64, Ordering::Relaxed);
+    }
+
+    /// The phase the scan is in now.
+    pub fn phase(&self) -> Phase {
+        match self.phase.load(Ordering::Relaxed) {
+            0 => Phase::ListingCommits,
+            1 => Phase::ReadingTrees,
+            2 => Phase::ScanningBlobs,
+            _ => Phase::AttributingFindings,
+        }
+    }
 }
 
 /// What became of a blob that some worker met.
@@ -375,6 +404,7 @@ pub fn scan_history(
     if repo.is_shallow() {
         warn(commits::shallow_note(repo));
     }
+    counters.enter(Phase::ListingCommits);
     let (mut commits, boundary) = match selection {
         Selection::All | Selection::AllObjects => (
             commits::all_commits(repo, counters, warn)?,
@@ -430,6 +460,7 @@ pub fn scan_history(
         warn(format!("cannot open {repo_name}: {}", e.message()));
     };
     // (2) Every unique tree once, collecting every unique blob once.
+    counters.enter(Phase::ReadingTrees);
     let mut blobs: Vec<(Oid, Vec<u8>)> = commits
         .par_iter()
         .with_min_len(8)
@@ -459,6 +490,7 @@ pub fn scan_history(
     }
     // (3) Scan them in pack order, in runs of neighbours per worker, so that deltas meet
     // their bases in the delta cache.
+    counters.enter(Phase::ScanningBlobs);
     let order = packorder::PackOrder::load(repo.path());
     blobs.sort_by_cached_key(|(oid, _)| order.position(*oid));
     drop(order);
@@ -488,6 +520,7 @@ pub fn scan_history(
     }
 
     // (4) Only for blobs with findings: which commits introduced them, at which paths.
+    counters.enter(Phase::AttributingFindings);
     let mut by_blob = ctx.table.into_findings();
     let mut extra = ctx
         .extra
@@ -713,6 +746,8 @@ fn scan_one(repo: &Repository, oid: Oid, path: &[u8], ctx: &Ctx<'_>) -> BlobStat
     }
     let shown = format!("blob {oid} ({})", String::from_utf8_lossy(path));
     tally.warnings(&shown).for_each(ctx.warn);
+    c.findings
+        .fetch_add(result.findings.len() as u64, Ordering::Relaxed);
     if result.findings.is_empty() {
         BlobState::Clean
     } else {

@@ -99,6 +99,17 @@ pub struct StagedChanges {
     leaving: HashSet<Oid>,
 }
 
+impl StagedChanges {
+    /// How many staged files will be scanned.
+    pub fn len(&self) -> usize {
+        self.arriving.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.arriving.is_empty()
+    }
+}
+
 /// Compare the index of `repo` with HEAD. Needs no matcher, so a caller can build one meanwhile.
 pub fn staged_changes(repo: &Repository, warn: &dyn Fn(String)) -> Result<StagedChanges, GitError> {
     let repo_err = |what, e: git2::Error| GitError::Repo {
