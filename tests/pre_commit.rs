@@ -187,3 +187,38 @@ fn real_pre_commit_runs_both_hook_ids() {
     let out = env.git(&repo, &["commit", "-q", "-a", "-m", "readme"]);
     assert!(out.status.success(), "{}", said(&out));
 }
+
+/// The commit id README.md offers for `rev:` is in this repository's history and has both hooks.
+#[test]
+fn readme_rev_is_a_commit_with_both_hooks() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(Path::new(root).join("README.md")).unwrap();
+    let at = readme
+        .find("use a full commit id, for example")
+        .expect("README offers a commit id for rev:");
+    let rev = &readme[at..].split('`').nth(1).unwrap();
+    assert_eq!(rev.len(), 40, "a full commit id: {rev}");
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .expect("git runs")
+    };
+    if !git(&["rev-parse", "--git-dir"]).status.success() {
+        eprintln!("SKIPPED: the source tree is not a git repository");
+        return;
+    }
+    if git(&["rev-parse", "--is-shallow-repository"]).stdout.starts_with(b"true")
+        && !git(&["cat-file", "-e", rev]).status.success()
+    {
+        eprintln!("SKIPPED: shallow clone without commit {rev}");
+        return;
+    }
+    let ancestor = git(&["merge-base", "--is-ancestor", rev, "HEAD"]);
+    assert!(ancestor.status.success(), "{rev} is not in HEAD's history");
+    let file = git(&["show", &format!("{rev}:.pre-commit-hooks.yaml")]);
+    let hooks: Vec<serde_json::Value> = serde_yaml_ng::from_slice(&file.stdout).unwrap();
+    let ids: Vec<&str> = hooks.iter().map(|h| h["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["patrol", "patrol-files"]);
+}
