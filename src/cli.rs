@@ -45,6 +45,9 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the manual page of patrol (roff), or write one page per subcommand with --output.
     Man(ManArgs),
+    /// Scan a whole Azure DevOps organization: every repository's history (wikis included),
+    /// pipeline variables and variable groups; re-runs read only what changed.
+    Ado(AdoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -314,4 +317,48 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
+}
+
+/// Forks in `patrol ado`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Forks {
+    Include,
+    Exclude,
+}
+
+/// `patrol ado ORG_URL`. The token comes from the environment only.
+#[derive(Debug, Args)]
+pub struct AdoArgs {
+    /// Organization URL: https://dev.azure.com/ORG, https://ORG.visualstudio.com, or an
+    /// on-premises https://server/COLLECTION.
+    #[arg(value_name = "ORG_URL")]
+    pub url: String,
+    /// Read the token from this environment variable (default: AZURE_DEVOPS_EXT_PAT, then
+    /// SYSTEM_ACCESSTOKEN). A JWT (System.AccessToken, Entra) is sent as Bearer, a PAT as Basic.
+    #[arg(long, value_name = "NAME")]
+    pub token_env: Option<String>,
+    /// Scan only this project (by name; repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub project: Vec<String>,
+    /// Leave out repositories matching ORG/PROJECT/REPO (`*` and `?` globs; repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Whether forks are scanned.
+    #[arg(long, value_enum, default_value = "include")]
+    pub forks: Forks,
+    /// Print what would be scanned (a table, or JSON with --format json) and stop.
+    #[arg(long)]
+    pub list: bool,
+    /// Where mirrors and the incremental record live (default: the user's cache directory,
+    /// e.g. ~/.cache/patrol/ado). Created with mode 0700; holds no token.
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// Repositories cloned and scanned at a time.
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub jobs: u32,
+    /// Do not read pipeline definitions and variable groups.
+    #[arg(long)]
+    pub no_pipelines: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
 }

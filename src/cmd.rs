@@ -130,6 +130,7 @@ pub fn scan(args: ScanArgs) -> Result<i32> {
         repository: None,
         root: root.as_deref(),
         remote_org: remote_org.as_deref(),
+        repositories: None,
     };
     finish(
         &args.common,
@@ -261,6 +262,9 @@ pub struct EmitContext<'a> {
     pub root: Option<&'a str>,
     /// The Azure DevOps organisation of the scanned repository's git remotes, if any.
     pub remote_org: Option<&'a str>,
+    /// Organization scans: the repositories scanned (`org/project/repo`, provenance), for
+    /// SARIF's one run per repository.
+    pub repositories: Option<&'a [(String, Option<RepositoryInfo>)]>,
 }
 
 /// Render and write the report; returns the exit code for the findings.
@@ -272,19 +276,25 @@ pub fn emit(
 ) -> Result<i32> {
     let to_terminal = common.output.is_none() && std::io::stdout().is_terminal();
     let color = crate::term::use_color(common.color, to_terminal, |v| std::env::var_os(v));
-    let text = report::render(
-        common.format,
-        &Report {
-            findings,
-            summary,
-            show_secrets: common.show_secrets,
-            color,
-            quiet: common.quiet,
-            rules: ctx.rules,
-            repository: ctx.repository,
-            root: ctx.root,
-        },
-    );
+    let r = Report {
+        findings,
+        summary,
+        show_secrets: common.show_secrets,
+        color,
+        quiet: common.quiet,
+        rules: ctx.rules,
+        repository: ctx.repository,
+        root: ctx.root,
+    };
+    let text = match (common.format, ctx.repositories) {
+        (report::Format::Sarif, Some(repos)) => {
+            let doc = report::sarif::document_per_repository(&r, repos);
+            let mut s = serde_json::to_string_pretty(&doc).expect("SARIF serialises");
+            s.push('\n');
+            s
+        }
+        (format, _) => report::render(format, &r),
+    };
     if common.format == report::Format::Sarif
         && let Some(msg) = report::sarif::truncated(findings.len())
     {

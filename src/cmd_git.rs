@@ -32,7 +32,11 @@ fn config_root(repo: &Repository) -> PathBuf {
 }
 
 /// Drop findings under the configuration's `exclude` globs.
-fn apply_excludes(findings: &mut Vec<Finding>, globs: &[String], root: &Path) -> Result<()> {
+pub(crate) fn apply_excludes(
+    findings: &mut Vec<Finding>,
+    globs: &[String],
+    root: &Path,
+) -> Result<()> {
     if globs.is_empty() {
         return Ok(());
     }
@@ -119,6 +123,7 @@ impl RepoEnd<'_> {
             repository: Some(&repository),
             root: None,
             remote_org: remote_org.as_deref(),
+            repositories: None,
         };
         finish(common, findings, summary, self.started, self.verify, &ctx)
     }

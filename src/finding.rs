@@ -2,7 +2,7 @@
 //! [`Summary`] of the run. Pure data: sources fill it in, reporters print it.
 
 use crate::rules::{Confidence, Severity};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// A secret value. Its `Debug` and `Display` never show it: use [`Secret::expose`] on purpose.
@@ -236,6 +236,20 @@ pub struct Finding {
     /// Found only in objects that no ref reaches (`patrol git --all-objects`).
     pub unreachable: bool,
     pub verification: Verification,
+    /// Where in an organization the finding lives (`patrol ado`); `None` for local scans.
+    pub place: Option<Origin>,
+}
+
+/// The place of a finding in an Azure DevOps organization, beyond its path.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Origin {
+    /// `org/project/repo` for a repository, `org/project` for pipeline variables.
+    pub repository: String,
+    /// A web link to the line at the introducing commit, or to the pipeline or variable group.
+    pub web_url: Option<String>,
+    /// What the finding is in, when not a file: `pipeline 'NAME' variable VAR`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
 }
 
 impl Finding {
@@ -258,6 +272,7 @@ impl Finding {
     /// Order used for every output: path, position, rule.
     pub fn sort_key(&self) -> impl Ord + '_ {
         (
+            self.place.as_ref().map(|o| &o.repository),
             &self.path,
             self.line,
             self.column,
@@ -268,7 +283,8 @@ impl Finding {
 }
 
 /// Counters of one run.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Summary {
     pub files_scanned: u64,
     pub bytes_scanned: u64,
@@ -287,4 +303,34 @@ pub struct Summary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blobs: Option<u64>,
     pub elapsed_ms: u64,
+    /// What an organization scan (`patrol ado`) covered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrgSummary>,
+}
+
+/// Repositories and pipelines of an organization scan: what was scanned, skipped and failed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct OrgSummary {
+    /// Organization names, as `patrol merge` may combine several.
+    pub organization: String,
+    /// Repositories the API listed (after `--project`, `--exclude`, `--forks` and `--shard`).
+    pub repositories_listed: u64,
+    pub repositories_scanned: u64,
+    /// Blobs not read because an earlier run scanned them clean with the same rules.
+    pub blobs_known: u64,
+    pub pipelines_scanned: u64,
+    pub variable_groups_scanned: u64,
+    pub skipped: Vec<RepoNote>,
+    pub failed: Vec<RepoNote>,
+    /// `K/N` when the run scanned one shard; a merged report lists every shard it holds.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<String>,
+}
+
+/// A repository (or project's pipelines) and why it was skipped or failed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RepoNote {
+    pub repository: String,
+    pub reason: String,
 }

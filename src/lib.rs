@@ -2,10 +2,12 @@
 //!
 //! Data flows one way: `source` → `scan`/`detect` → `report`. Token formats: docs/formats.md.
 
+pub mod ado;
 pub mod archive;
 pub mod baseline;
 pub mod cli;
 pub mod cmd;
+pub mod cmd_ado;
 pub mod cmd_git;
 pub mod cmd_workflow;
 pub mod config;

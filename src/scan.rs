@@ -329,6 +329,7 @@ fn collect(
             origin: None,
             unreachable: false,
             verification: Verification::NotChecked,
+            place: None,
         });
     }
 }

@@ -64,6 +64,9 @@ pub fn render(r: &Report) -> String {
     }
     out.push_str(&summary_line(r.summary, &p));
     out.push('\n');
+    if let Some(o) = &r.summary.organization {
+        out.push_str(&organization_lines(o, &p));
+    }
     out
 }
 
@@ -108,7 +111,7 @@ fn finding_line(r: &Report, f: &Finding, p: &Paint) -> String {
     };
     let mut line = format!(
         "{}:{}:{}  {}  {}  {}",
-        p.wrap("1", &printable(&r.shown_path(f))),
+        p.wrap("1", &printable(&located_path(r, f))),
         f.line,
         f.column,
         sev,
@@ -202,6 +205,48 @@ fn advice_section(findings: &[Finding], p: &Paint) -> String {
 }
 
 /// Files (or commits and blobs), bytes, time, rate, what was skipped, findings, suppressed.
+/// The path as shown, after its repository for organization scans (`org/project/repo: path`).
+fn located_path(r: &Report, f: &Finding) -> String {
+    match &f.place {
+        Some(o) => format!("{}: {}", o.repository, r.shown_path(f)),
+        None => r.shown_path(f).into_owned(),
+    }
+}
+
+/// What an organization scan covered, then one line per skipped or failed repository.
+fn organization_lines(o: &crate::finding::OrgSummary, p: &Paint) -> String {
+    let mut out = format!(
+        "{}: {} of {} repositories scanned ({} blobs already scanned clean were not read \
+         again), {} pipelines and {} variable groups; {} skipped, {} failed\n",
+        printable(&o.organization),
+        o.repositories_scanned,
+        o.repositories_listed,
+        o.blobs_known,
+        o.pipelines_scanned,
+        o.variable_groups_scanned,
+        o.skipped.len(),
+        o.failed.len()
+    );
+    for n in &o.skipped {
+        let _ = writeln!(
+            out,
+            "  skipped {}: {}",
+            printable(&n.repository),
+            printable(&n.reason)
+        );
+    }
+    for n in &o.failed {
+        let _ = writeln!(
+            out,
+            "  {} {}: {}",
+            p.wrap("1;31", "FAILED"),
+            printable(&n.repository),
+            printable(&n.reason)
+        );
+    }
+    out
+}
+
 fn summary_line(s: &Summary, p: &Paint) -> String {
     let mut line = match (s.commits, s.blobs) {
         (Some(c), Some(b)) => format!(

@@ -2,7 +2,7 @@
 
 use super::plan::{Plans, RevokePlan};
 use super::{Report, shown_secret};
-use crate::finding::{CommitInfo, Finding, OrgSource, Verification};
+use crate::finding::{CommitInfo, Finding, OrgSource, Origin, Verification};
 use serde::Serialize;
 
 /// A finding as JSON shows it; the field set is documented in README.md.
@@ -37,6 +37,9 @@ pub struct JsonFinding<'a> {
     pub unreachable: bool,
     pub verification: &'a Verification,
     pub revoke: &'a RevokePlan,
+    /// Organization scans only: the repository (`org/project/repo`), web link and item.
+    #[serde(skip_serializing_if = "Option::is_none", flatten)]
+    pub place: Option<&'a Origin>,
 }
 
 pub fn json_finding<'a>(r: &Report, f: &'a Finding, plan: &'a RevokePlan) -> JsonFinding<'a> {
@@ -63,6 +66,7 @@ pub fn json_finding<'a>(r: &Report, f: &'a Finding, plan: &'a RevokePlan) -> Jso
         unreachable: f.unreachable,
         verification: &f.verification,
         revoke: plan,
+        place: f.place.as_ref(),
     }
 }
 

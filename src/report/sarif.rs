@@ -303,6 +303,15 @@ fn result_properties(f: &Finding, show_secrets: bool, plan: Option<&RevokePlan>)
         p.insert("member_line".into(), json!(f.line));
         p.insert("member_column".into(), json!(f.column));
     }
+    if let Some(o) = &f.place {
+        p.insert("repository".into(), json!(o.repository));
+        if let Some(url) = &o.web_url {
+            p.insert("webUrl".into(), json!(url));
+        }
+        if let Some(item) = &o.item {
+            p.insert("item".into(), json!(item));
+        }
+    }
     if show_secrets {
         p.insert("secret".into(), json!(f.secret.expose()));
     }
@@ -453,6 +462,58 @@ pub fn document(r: &Report) -> Sarif {
         .schema(SCHEMA_URI)
         .version(json!("2.1.0"))
         .runs(vec![run])
+        .build()
+}
+
+/// Organization scans: one run per repository so that code-scanning tools can split the log.
+/// `repositories` names each scanned repository (`org/project/repo`) with its provenance
+/// (`None` for a project's pipeline variables); a finding goes to the run of its
+/// `origin.repository`, and a repository with findings but not listed gets a run too. Runs are
+/// sorted by repository; each carries `automationDetails.id` = `patrol/ado/<repository>/`.
+pub fn document_per_repository(
+    r: &Report,
+    repositories: &[(String, Option<RepositoryInfo>)],
+) -> Sarif {
+    let mut names: BTreeMap<&str, Option<&RepositoryInfo>> = repositories
+        .iter()
+        .map(|(n, i)| (n.as_str(), i.as_ref()))
+        .collect();
+    for f in r.findings {
+        if let Some(o) = &f.place {
+            names.entry(o.repository.as_str()).or_insert(None);
+        }
+    }
+    let mut runs = Vec::new();
+    for (name, info) in names {
+        let findings: Vec<Finding> = r
+            .findings
+            .iter()
+            .filter(|f| f.place.as_ref().is_some_and(|o| o.repository == name))
+            .cloned()
+            .collect();
+        let part = Report {
+            findings: &findings,
+            summary: r.summary,
+            show_secrets: r.show_secrets,
+            color: false,
+            quiet: false,
+            rules: r.rules,
+            repository: info,
+            root: r.root,
+        };
+        for mut run in document(&part).runs {
+            run.automation_details = Some(
+                serde_sarif::sarif::RunAutomationDetails::builder()
+                    .id(format!("patrol/ado/{name}/"))
+                    .build(),
+            );
+            runs.push(run);
+        }
+    }
+    Sarif::builder()
+        .schema(SCHEMA_URI)
+        .version(json!("2.1.0"))
+        .runs(runs)
         .build()
 }
 

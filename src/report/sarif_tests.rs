@@ -29,6 +29,7 @@ fn finding(secret: &str, rule_id: &str, provider: &str, severity: Severity) -> F
         origin: None,
         unreachable: false,
         verification: Verification::NotChecked,
+        place: None,
     }
 }
 

@@ -166,6 +166,8 @@ pub struct Counters {
     pub bytes: AtomicU64,
     /// Findings in the blobs scanned so far (before attribution to commits and paths).
     pub findings: AtomicU64,
+    /// Blobs not read because the caller already scanned them (see [`scan_history_skipping`]).
+    pub blobs_known: AtomicU64,
     large: AtomicU64,
     binary: AtomicU64,
     unreadable: AtomicU64,
@@ -255,20 +257,26 @@ impl BlobTable {
         Self::lock(&self.shards, oid).insert(oid, state);
     }
 
-    /// Findings of every blob that has some (with placeholder paths).
-    fn into_findings(self) -> HashMap<Oid, Vec<Finding>> {
+    /// Findings of every blob that has some (with placeholder paths), and the ids of the
+    /// blobs scanned clean.
+    fn into_findings(self) -> (HashMap<Oid, Vec<Finding>>, Vec<Oid>) {
         let mut out = HashMap::new();
+        let mut clean = Vec::new();
         for shard in self.shards {
             for (oid, state) in shard
                 .into_inner()
                 .expect("no panics while holding the lock")
             {
-                if let BlobState::Findings(f) = state {
-                    out.insert(oid, f);
+                match state {
+                    BlobState::Findings(f) => {
+                        out.insert(oid, f);
+                    }
+                    BlobState::Clean => clean.push(oid),
+                    _ => {}
                 }
             }
         }
-        out
+        (out, clean)
     }
 }
 
@@ -381,12 +389,15 @@ struct Ctx<'a> {
     warn: &'a (dyn Fn(String) + Sync),
     /// Findings that are not in a tree's blob (commit messages).
     extra: Mutex<Vec<Finding>>,
+    known: &'a (dyn Fn(&Oid) -> bool + Sync),
 }
 
 /// The outcome of a history scan.
 pub struct HistoryScan {
     pub findings: Vec<Finding>,
     pub summary: Summary,
+    /// Blobs read and scanned without findings (for a caller's incremental record).
+    pub clean_blobs: Vec<Oid>,
 }
 
 /// Scan the history of `repo`. `warn` receives one line per unreadable object or skipped blob
@@ -399,6 +410,31 @@ pub fn scan_history(
     max_file_size: u64,
     counters: &Counters,
     warn: &(dyn Fn(String) + Sync),
+) -> Result<HistoryScan, GitError> {
+    scan_history_skipping(
+        repo,
+        selection,
+        matcher,
+        opts,
+        max_file_size,
+        counters,
+        warn,
+        &|_| false,
+    )
+}
+
+/// [`scan_history`] that neither reads nor reports the blobs `known` accepts (blobs an earlier
+/// run scanned clean with the same rules); they are counted in [`Counters::blobs_known`].
+#[allow(clippy::too_many_arguments)]
+pub fn scan_history_skipping(
+    repo: &Repository,
+    selection: &Selection,
+    matcher: &Matcher,
+    opts: &ScanOptions,
+    max_file_size: u64,
+    counters: &Counters,
+    warn: &(dyn Fn(String) + Sync),
+    known: &(dyn Fn(&Oid) -> bool + Sync),
 ) -> Result<HistoryScan, GitError> {
     let repo_name = repo.path().display().to_string();
     if repo.is_shallow() {
@@ -453,6 +489,7 @@ pub fn scan_history(
         counters,
         warn,
         extra: Mutex::new(Vec::new()),
+        known,
     };
     let pool = RepoPool::new(repo.path());
     let cannot_open = |e: git2::Error| {
@@ -521,7 +558,7 @@ pub fn scan_history(
 
     // (4) Only for blobs with findings: which commits introduced them, at which paths.
     counters.enter(Phase::AttributingFindings);
-    let mut by_blob = ctx.table.into_findings();
+    let (mut by_blob, clean_blobs) = ctx.table.into_findings();
     let mut extra = ctx
         .extra
         .into_inner()
@@ -597,7 +634,11 @@ pub fn scan_history(
         blobs: Some(load(&counters.blobs_seen)),
         ..Summary::default()
     };
-    Ok(HistoryScan { findings, summary })
+    Ok(HistoryScan {
+        findings,
+        summary,
+        clean_blobs,
+    })
 }
 
 /// Walk the trees of commit `id` that no worker has walked yet, collecting each blob the first
@@ -644,7 +685,12 @@ fn discover(repo: &Repository, id: Oid, ctx: &Ctx<'_>, found: &mut Vec<(Oid, Vec
                 Some(git2::ObjectType::Blob) => {
                     let blob = entry.id();
                     if let Visit::Claimed = ctx.table.visit(blob) {
-                        found.push((blob, introduced::join(&path, entry.name_bytes())));
+                        if (ctx.known)(&blob) {
+                            ctx.table.finish(blob, BlobState::Skipped);
+                            ctx.counters.blobs_known.fetch_add(1, Ordering::Relaxed);
+                        } else {
+                            found.push((blob, introduced::join(&path, entry.name_bytes())));
+                        }
                     }
                 }
                 Some(git2::ObjectType::Commit) => {

@@ -237,6 +237,7 @@ mod tests {
             origin: None,
             unreachable: false,
             verification: Verification::NotChecked,
+            place: None,
         }
     }
 

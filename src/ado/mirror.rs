@@ -1,0 +1,97 @@
+//! Bare mirror clones in the cache: the first run clones every ref (branches, tags and
+//! pull-request refs) over HTTPS with libgit2, later runs fetch into the same mirror (pruning
+//! refs deleted upstream). The token travels only in an `Authorization` header of that fetch,
+//! never in a URL or the mirror's configuration; redirects are not followed, and user and
+//! system git configuration is not read (an `insteadOf` there could send the fetch elsewhere).
+//! Not for scanning: the history engine reads the mirror afterwards.
+
+use super::target::Token;
+use git2::{AutotagOption, FetchOptions, FetchPrune, RemoteCallbacks, RemoteRedirect, Repository};
+use std::path::Path;
+use std::sync::Once;
+
+/// Every ref, as `git clone --mirror` takes them.
+const MIRROR_REFSPEC: &str = "+refs/*:refs/*";
+
+/// Stop libgit2 from reading git configuration outside the mirror, once per process.
+pub fn isolate_libgit2() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        for level in [
+            git2::ConfigLevel::System,
+            git2::ConfigLevel::XDG,
+            git2::ConfigLevel::Global,
+            git2::ConfigLevel::ProgramData,
+        ] {
+            // SAFETY: called once, before any repository is opened by this command, with no
+            // other thread using libgit2 yet.
+            let _ = unsafe { git2::opts::set_search_path(level, "") };
+        }
+        // SAFETY: as above; process-wide timeouts so a stalled server does not hang a worker.
+        unsafe {
+            let _ = git2::opts::set_server_connect_timeout_in_milliseconds(30_000);
+            let _ = git2::opts::set_server_timeout_in_milliseconds(300_000);
+        }
+    });
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synced {
+    Cloned,
+    Fetched,
+}
+
+/// Bring the mirror at `dir` up to date with `url` (cloning it if absent). `default_branch`
+/// (e.g. `refs/heads/main`) becomes HEAD when the mirror has it. Errors are scrubbed of the
+/// token.
+pub fn sync(
+    dir: &Path,
+    url: &str,
+    token: &Token,
+    default_branch: Option<&str>,
+) -> Result<(Repository, Synced), String> {
+    let existing = dir.join("HEAD").is_file();
+    let repo = if existing {
+        Repository::open_bare(dir)
+    } else {
+        Repository::init_bare(dir)
+    }
+    .map_err(|e| format!("cannot open the mirror {}: {}", dir.display(), e.message()))?;
+    let auth = format!("Authorization: {}", token.header());
+    let mut callbacks = RemoteCallbacks::new();
+    // Returning false aborts the transfer: Ctrl-C stops a long clone.
+    callbacks.transfer_progress(|_| !crate::interrupt::interrupted());
+    let mut opts = FetchOptions::new();
+    opts.remote_callbacks(callbacks)
+        .custom_headers(&[&auth])
+        .follow_redirects(RemoteRedirect::None)
+        .prune(FetchPrune::On)
+        .download_tags(AutotagOption::None);
+    let mut remote = repo
+        .remote_anonymous(url)
+        .map_err(|e| format!("bad clone URL: {}", e.message()))?;
+    remote
+        .fetch(&[MIRROR_REFSPEC], Some(&mut opts), None)
+        .map_err(|e| {
+            if crate::interrupt::interrupted() {
+                "interrupted".to_string()
+            } else {
+                token.scrub(&format!("fetch failed: {}", e.message()))
+            }
+        })?;
+    drop(remote);
+    if let Some(branch) = default_branch
+        && repo.find_reference(branch).is_ok()
+    {
+        let _ = repo.set_head(branch);
+    }
+    Ok((
+        repo,
+        if existing {
+            Synced::Fetched
+        } else {
+            Synced::Cloned
+        },
+    ))
+}
