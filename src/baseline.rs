@@ -4,8 +4,13 @@
 //! Entries are keyed by rule id and secret hash (the finding's fingerprint), optionally plus
 //! path — never by line or commit — so they survive moved lines, rebases and squash merges.
 //! The file is sorted, has no timestamps and holds no secret, so it merges cleanly.
+//!
+//! The file also keeps the key of the fingerprints of secrets without a checksum
+//! (`fingerprint_key`, see [`crate::finding::fingerprint`]): scans with `--baseline` use it,
+//! so those fingerprints stay stable for as long as the baseline file lives. Files written
+//! before keyed fingerprints have no key; their entries still match by the plain hash.
 
-use crate::finding::Finding;
+use crate::finding::{Finding, FingerprintKey, plain_fingerprint};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -26,9 +31,12 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn covers(&self, f: &Finding) -> bool {
+    /// Whether the entry names this finding. `legacy`: the entry may also hold the plain
+    /// SHA-256 fingerprint of a secret without checksum (baselines written without a key).
+    pub fn covers(&self, f: &Finding, legacy: bool) -> bool {
         self.rule_id == f.rule_id
-            && self.fingerprint == f.fingerprint
+            && (self.fingerprint == f.fingerprint
+                || (legacy && self.fingerprint == plain_fingerprint(&f.rule_id, f.secret.expose())))
             && self.path.as_deref().is_none_or(|p| p == f.path)
     }
 }
@@ -37,17 +45,22 @@ impl Entry {
 #[serde(deny_unknown_fields)]
 pub struct Baseline {
     pub version: u32,
+    /// Hex key of the keyed fingerprints (absent in files written before keys existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint_key: Option<String>,
     pub entries: BTreeSet<Entry>,
 }
 
 impl Baseline {
-    /// A baseline of these findings.
+    /// A baseline of these findings, whose fingerprints were made under `key`.
     pub fn from_findings<'a>(
         findings: impl IntoIterator<Item = &'a Finding>,
         with_paths: bool,
+        key: &FingerprintKey,
     ) -> Self {
         Baseline {
             version: VERSION,
+            fingerprint_key: Some(key.to_hex()),
             entries: findings
                 .into_iter()
                 .map(|f| Entry {
@@ -63,19 +76,29 @@ impl Baseline {
     pub fn from_entries(entries: BTreeSet<Entry>) -> Self {
         Baseline {
             version: VERSION,
+            fingerprint_key: Some(FingerprintKey::random().to_hex()),
             entries,
         }
     }
 
+    /// The key scans with this baseline fingerprint secrets without a checksum under.
+    pub fn key(&self) -> Option<FingerprintKey> {
+        self.fingerprint_key
+            .as_deref()
+            .and_then(FingerprintKey::from_hex)
+    }
+
     pub fn covers(&self, f: &Finding) -> bool {
-        self.entries.iter().any(|e| e.covers(f))
+        let legacy = self.fingerprint_key.is_none();
+        self.entries.iter().any(|e| e.covers(f, legacy))
     }
 
     /// Entries that match none of `findings`.
     pub fn stale<'a>(&'a self, findings: &[Finding]) -> Vec<&'a Entry> {
+        let legacy = self.fingerprint_key.is_none();
         self.entries
             .iter()
-            .filter(|e| !findings.iter().any(|f| e.covers(f)))
+            .filter(|e| !findings.iter().any(|f| e.covers(f, legacy)))
             .collect()
     }
 
@@ -86,6 +109,9 @@ impl Baseline {
                 "unsupported baseline version {} (expected {VERSION})",
                 b.version
             ));
+        }
+        if b.fingerprint_key.is_some() && b.key().is_none() {
+            return Err("`fingerprint_key` is not 64 hex digits".to_string());
         }
         for e in &b.entries {
             if e.fingerprint.len() != 64 || !e.fingerprint.bytes().all(|c| c.is_ascii_hexdigit()) {
@@ -117,8 +143,14 @@ impl Baseline {
     }
 }
 
-/// Read a `--format json` report back into (rule_id, fingerprint, path) entries.
-pub fn entries_from_report(text: &str, with_paths: bool) -> Result<Baseline, String> {
+/// Read a `--format json` report back into (rule_id, fingerprint, path) entries, for a
+/// baseline under `key`. Fingerprints of secrets without a checksum in the report match later
+/// scans only if the report was made under the same key (`--baseline` of this file).
+pub fn entries_from_report(
+    text: &str,
+    with_paths: bool,
+    key: &FingerprintKey,
+) -> Result<Baseline, String> {
     let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let findings = doc["findings"]
         .as_array()
@@ -153,6 +185,7 @@ pub fn entries_from_report(text: &str, with_paths: bool) -> Result<Baseline, Str
     }
     Ok(Baseline {
         version: VERSION,
+        fingerprint_key: Some(key.to_hex()),
         entries,
     })
 }

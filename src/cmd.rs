@@ -5,7 +5,7 @@ use crate::cli::FailOn;
 use crate::cli::{CommonArgs, FakeTokenArgs, RuleSetArgs, RulesCommand, ScanArgs};
 use crate::config::Config;
 use crate::detect::{Matcher, checksum::ChecksumEncoding, fake};
-use crate::finding::{Finding, OrgSource, RepositoryInfo, Summary, Verification};
+use crate::finding::{Finding, FingerprintKey, OrgSource, RepositoryInfo, Summary, Verification};
 use crate::interrupt;
 use crate::report::{self, Report};
 use crate::rules::{self, Confidence, Rule};
@@ -85,7 +85,7 @@ pub fn prepare(common: &CommonArgs, root: &Path) -> Result<Prepared> {
         (None, Some(c)) => c.parse().map_err(anyhow::Error::msg)?,
         (None, None) => Confidence::Medium,
     };
-    let opts = ScanOptions {
+    let mut opts = ScanOptions {
         min_confidence,
         scan_binary: false,
         allow_values: config.allow_values.clone(),
@@ -96,8 +96,15 @@ pub fn prepare(common: &CommonArgs, root: &Path) -> Result<Prepared> {
             .collect::<Result<_, _>>()?,
         archives: !common.no_archives,
         max_member_size: common.max_file_size,
+        ..ScanOptions::default()
     };
     let matcher = Matcher::new(rule_set).map_err(anyhow::Error::msg)?;
+    let fingerprint_key = match (common.fingerprint_key, &common.baseline) {
+        (Some(key), _) => Some(key),
+        (None, Some(path)) => Baseline::load(path)?.key(),
+        (None, None) => None,
+    };
+    opts.fingerprint_key = fingerprint_key.unwrap_or_else(FingerprintKey::random);
     Ok(Prepared {
         matcher,
         opts,

@@ -6,6 +6,7 @@ use crate::cli::{
 };
 use crate::cmd::{EXIT_CLEAN, EXIT_FINDINGS, collect_files, prepare, warn, write_atomically};
 use crate::gitleaks;
+use crate::finding::FingerprintKey;
 use anyhow::{Context, Result, bail};
 use clap::CommandFactory;
 use std::io::Write;
@@ -13,13 +14,19 @@ use std::path::PathBuf;
 
 pub fn baseline(cmd: BaselineCommand) -> Result<i32> {
     match cmd {
-        BaselineCommand::Create(args) => {
+        BaselineCommand::Create(mut args) => {
             let out = args
                 .scan
                 .common
                 .output
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(baseline::DEFAULT_PATH));
+            // Recreating a baseline keeps its key, so reports made with it stay comparable.
+            let key = match out.exists() {
+                true => Baseline::load(&out)?.key(),
+                false => None,
+            }
+            .unwrap_or_else(FingerprintKey::random);
             let b = match &args.from {
                 Some(report) => {
                     let text = std::fs::read_to_string(report)
@@ -35,13 +42,14 @@ pub fn baseline(cmd: BaselineCommand) -> Result<i32> {
                         from_gitleaks(doc, &args)
                             .map_err(|e| anyhow::anyhow!("{}: {e}", report.display()))?
                     } else {
-                        baseline::entries_from_report(&text, args.with_paths)
+                        baseline::entries_from_report(&text, args.with_paths, &key)
                             .map_err(|e| anyhow::anyhow!("{}: {e}", report.display()))?
                     }
                 }
                 None => {
+                    args.scan.common.fingerprint_key = Some(key);
                     let (findings, ..) = collect_files(&args.scan)?;
-                    Baseline::from_findings(&findings, args.with_paths)
+                    Baseline::from_findings(&findings, args.with_paths, &key)
                 }
             };
             write_atomically(&out, b.to_text().as_bytes())?;
@@ -56,6 +64,7 @@ pub fn baseline(cmd: BaselineCommand) -> Result<i32> {
                 .take()
                 .unwrap_or_else(|| PathBuf::from(baseline::DEFAULT_PATH));
             let b = Baseline::load(&path)?;
+            args.scan.common.fingerprint_key = b.key();
             let (findings, ..) = collect_files(&args.scan)?;
             let stale = b.stale(&findings);
             for e in &stale {

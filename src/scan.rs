@@ -4,7 +4,7 @@
 use crate::archive::{self, Budget, Kind, Skip};
 use crate::detect::decode::{Utf16, detect_utf16, utf16_to_utf8};
 use crate::detect::{Match, Matcher};
-use crate::finding::{Finding, Secret, Verification, fingerprint, hex};
+use crate::finding::{Finding, FingerprintKey, Secret, Verification, fingerprint, hex};
 use crate::rules::Confidence;
 use sha2::{Digest, Sha256};
 
@@ -25,6 +25,8 @@ pub struct ScanOptions {
     pub archives: bool,
     /// Largest archive member read (the scan's `--max-file-size`).
     pub max_member_size: u64,
+    /// Key of the fingerprints of secrets without a checksum (from the baseline, else random).
+    pub fingerprint_key: FingerprintKey,
 }
 
 impl Default for ScanOptions {
@@ -36,6 +38,7 @@ impl Default for ScanOptions {
             allow_regexes: Vec::new(),
             archives: true,
             max_member_size: 64 << 20,
+            fingerprint_key: FingerprintKey::random(),
         }
     }
 }
@@ -317,7 +320,12 @@ fn collect(
             column,
             end_line,
             end_column,
-            fingerprint: fingerprint(&rule.id, &m.secret),
+            fingerprint: fingerprint(
+                &rule.id,
+                &m.secret,
+                rule.validator.is_some(),
+                &opts.fingerprint_key,
+            ),
             line_hash: hash.clone(),
             secret: Secret::new(m.secret),
             confidence: rule.confidence,

@@ -63,3 +63,165 @@ fn human_output_escapes_control_characters_from_the_repository() {
     assert_no_raw_controls(&out, "scan stdout");
     assert!(out.contains(r"\e[2J.env"), "{out}");
 }
+
+/// Fail if `text` holds any 12-character piece of `secret`.
+fn assert_no_piece(text: &str, secret: &str, what: &str) {
+    let chars: Vec<char> = secret.chars().collect();
+    for w in chars.windows(12) {
+        let piece: String = w.iter().collect();
+        assert!(!text.contains(&piece), "{what}: leaks {piece:?}\n{text}");
+    }
+}
+
+/// A token that also stands in the commit message, the author fields, the file name and a
+/// mangled remote URL is redacted in all of them, in every format.
+#[test]
+fn secrets_are_redacted_from_commit_metadata_paths_and_remote_urls() {
+    let repo = Repo::new();
+    let t = token(902);
+    repo.write(&format!("keys/{t}.txt"), &format!("PAT={t}\n"));
+    repo.git(&["add", "-A"]);
+    repo.command(&[
+        "commit",
+        "-q",
+        "-m",
+        &format!("add token {t} for the build"),
+    ])
+    .env("GIT_AUTHOR_NAME", format!("ci {t}"))
+    .env("GIT_AUTHOR_EMAIL", format!("{t}@example.test"))
+    .status()
+    .expect("git commit");
+    repo.git(&[
+        "remote",
+        "add",
+        "origin",
+        &format!("https:/x:{t}@dev.azure.com/contoso/_git/app"),
+    ]);
+    for format in ["human", "json", "jsonl", "sarif"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
+            .current_dir(repo.path())
+            .args(["git", "--format", format, "--color", "never"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("patrol runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{format}: {stdout}");
+        assert!(
+            stdout.contains("for the build"),
+            "{format}: summary kept: {stdout}"
+        );
+        assert_no_piece(&stdout, &t, format);
+        assert_no_piece(&String::from_utf8_lossy(&out.stderr), &t, format);
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
+        .current_dir(repo.path())
+        .args(["git", "--format", "json", "--show-secrets"])
+        .output()
+        .expect("patrol runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("add token {t}")),
+        "--show-secrets shows all"
+    );
+}
+
+/// `patrol ARGS --format json` in `dir`: the parsed report.
+fn json_report(dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
+        .current_dir(dir)
+        .args(args)
+        .args(["--format", "json"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("patrol runs");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON report")
+}
+
+fn field(doc: &serde_json::Value, key: &str) -> Vec<String> {
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f[key].as_str().expect("string field").to_string())
+        .collect()
+}
+
+/// A short password is given away neither by its redacted form (at most a quarter, nothing
+/// under 8 characters) nor by its fingerprint (keyed with the baseline's key, not a plain hash
+/// anyone can test guesses against). PAT fingerprints stay plain SHA-256, and a baseline
+/// written with plain password hashes still suppresses them.
+#[test]
+fn short_passwords_are_not_given_away_by_redaction_or_fingerprint() {
+    use patrol::finding::{FingerprintKey, fingerprint, plain_fingerprint};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (long, short, t) = ("Summer2024!", "Xy7kq2w", token(903));
+    let url = |pw: &str| format!("https://ci:{pw}@build.contoso-ci.net/"); // patrol:allow
+    let text = format!(
+        "git clone {}app.git\ncurl {}\nPAT={t}\n",
+        url(long),
+        url(short)
+    );
+    std::fs::write(dir.path().join("deploy.sh"), text).expect("write");
+    let doc = json_report(dir.path(), &["scan", "."]);
+    assert_eq!(
+        field(&doc, "secret"),
+        ["Su…", "…", &format!("{}…", &t[..4])]
+    );
+    let rules = field(&doc, "rule_id");
+    let prints = field(&doc, "fingerprint");
+    assert_ne!(prints[0], plain_fingerprint(&rules[0], long));
+    assert_ne!(prints[1], plain_fingerprint(&rules[1], short));
+    assert_eq!(prints[2], plain_fingerprint(&rules[2], &t));
+    let again = field(&json_report(dir.path(), &["scan", "."]), "fingerprint");
+    assert_ne!(
+        again[0], prints[0],
+        "without a baseline each run has its own key"
+    );
+    assert_eq!(again[2], prints[2]);
+
+    // An empty baseline pins the key: fingerprints are then stable and keyed by it.
+    let empty = tempfile::tempdir().expect("temp dir");
+    let baseline = dir.path().join("b.json");
+    let b = baseline.to_str().expect("UTF-8 path");
+    let status = Command::new(env!("CARGO_BIN_EXE_patrol"))
+        .current_dir(empty.path())
+        .args(["baseline", "create", ".", "-o", b])
+        .status()
+        .expect("patrol runs");
+    assert!(status.success());
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&baseline).expect("baseline")).expect("JSON");
+    let key = FingerprintKey::from_hex(file["fingerprint_key"].as_str().expect("key"))
+        .expect("64 hex digits");
+    let pinned = field(
+        &json_report(dir.path(), &["scan", "deploy.sh", "--baseline", b]),
+        "fingerprint",
+    );
+    assert_eq!(pinned[0], fingerprint(&rules[0], long, false, &key));
+    assert_eq!(
+        field(
+            &json_report(dir.path(), &["scan", "deploy.sh", "--baseline", b]),
+            "fingerprint"
+        ),
+        pinned
+    );
+
+    // A baseline from before keyed fingerprints (plain hashes, no key) still matches.
+    let legacy = serde_json::json!({
+        "version": 1,
+        "entries": [
+            {"rule_id": rules[0], "fingerprint": plain_fingerprint(&rules[0], long)},
+            {"rule_id": rules[1], "fingerprint": plain_fingerprint(&rules[1], short)},
+            {"rule_id": rules[2], "fingerprint": plain_fingerprint(&rules[2], &t)},
+        ]
+    });
+    std::fs::write(&baseline, legacy.to_string()).expect("write");
+    let doc = json_report(dir.path(), &["scan", "deploy.sh", "--baseline", b]);
+    assert_eq!(doc["summary"]["findings"], 0, "{doc}");
+    assert_eq!(doc["summary"]["suppressed"], 3, "{doc}");
+}

@@ -5,6 +5,7 @@ pub mod escape;
 pub mod human;
 pub mod json;
 pub mod plan;
+pub mod redact;
 pub mod sarif;
 
 use crate::finding::{Finding, RepositoryInfo, Summary};
@@ -21,6 +22,7 @@ pub enum Format {
 }
 
 /// Everything a reporter needs.
+#[derive(Clone, Copy)]
 pub struct Report<'a> {
     pub findings: &'a [Finding],
     pub summary: &'a Summary,
@@ -64,8 +66,22 @@ pub fn join_root(root: &str, path: &str) -> String {
     }
 }
 
-/// Render a report in the chosen format.
+/// Render a report in the chosen format. Unless `--show-secrets`, every secret of the report
+/// is first scrubbed from the text around it (paths, commit metadata, repository URL).
 pub fn render(format: Format, report: &Report) -> String {
+    if report.show_secrets {
+        return render_as_given(format, report);
+    }
+    let (findings, repository) = redact::scrub(report.findings, report.repository);
+    let scrubbed = Report {
+        findings: &findings,
+        repository: repository.as_ref(),
+        ..*report
+    };
+    render_as_given(format, &scrubbed)
+}
+
+fn render_as_given(format: Format, report: &Report) -> String {
     match format {
         Format::Human => human::render(report),
         Format::Json => json::render(report),

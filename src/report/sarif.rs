@@ -117,8 +117,11 @@ pub fn artifact_location(path: &str) -> ArtifactLocation {
 }
 
 /// The repository URI as SARIF may show it: an absolute URI with any `user:password@`, query
-/// and fragment removed (a clone URL can hold a PAT), scp-style `git@host:path` as `ssh://`, a local path as
-/// `file://`. `None` if it cannot be made into one.
+/// and fragment removed (a clone URL can hold a PAT), scp-style `git@host:path` as `ssh://`, a
+/// local path as `file://`. `None` if it cannot be made into one.
+///
+/// Malformed remotes lose their credentials too: `https:/x:<token>@host/p` (one slash) is read
+/// as `https://host/p`, and in `x:<token>@host` everything up to the `@` is dropped.
 pub fn repository_uri(raw: &str) -> Option<String> {
     let raw = raw.trim();
     if raw.starts_with('/') || is_drive_path(raw) {
@@ -127,35 +130,46 @@ pub fn repository_uri(raw: &str) -> Option<String> {
     if raw.is_empty() || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return None;
     }
-    if let Some((scheme, rest)) = raw.split_once("://") {
-        let valid_scheme = scheme
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic())
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
-        if !valid_scheme {
+    // A query or fragment can carry a token too (`?access_token=…`): drop them first.
+    let raw = raw.split(['?', '#']).next().unwrap_or_default();
+    if let Some((scheme, rest)) = raw.split_once(':')
+        && is_scheme(scheme)
+        && (rest.starts_with("//") || KNOWN_SCHEMES.contains(&scheme.to_ascii_lowercase().as_str()))
+    {
+        // Credentials end at the last `@`, wherever a malformed URL put the slashes.
+        let rest = rest.trim_start_matches('/');
+        let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+        let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        if host.is_empty() && !scheme.eq_ignore_ascii_case("file") {
             return None;
         }
-        let auth_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let (authority, tail) = rest.split_at(auth_end);
-        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-        if host.is_empty() && scheme != "file" {
-            return None;
-        }
-        // A query or fragment can carry a token too (`?access_token=…`): drop them.
-        let path = tail.split(['?', '#']).next().unwrap_or_default();
         return Some(format!("{scheme}://{host}{path}"));
     }
-    // scp-like syntax: [user@]host:path (no scheme, colon before the first slash).
-    let (authority, path) = raw.split_once(':')?;
-    if authority.contains('/') || path.is_empty() {
+    // scp-like syntax: [user@]host:path. Whatever precedes the last `@` before the first `/` is
+    // a user name, or credentials of a mangled URL: dropped.
+    let head_end = raw.find('/').unwrap_or(raw.len());
+    let raw = match raw[..head_end].rfind('@') {
+        Some(at) => &raw[at + 1..],
+        None => raw,
+    };
+    let (host, path) = raw.split_once(':')?;
+    if host.is_empty() || host.contains('/') || path.is_empty() {
         return None;
     }
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let path = path.trim_start_matches('/');
     Some(format!("ssh://{host}/{path}"))
+}
+
+/// Schemes of git remotes, recognised even when the `//` after them is missing or mangled.
+const KNOWN_SCHEMES: &[&str] = &[
+    "http", "https", "ssh", "git", "file", "ftp", "ftps", "git+ssh", "ssh+git",
+];
+
+fn is_scheme(s: &str) -> bool {
+    s.len() > 1
+        && s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
 }
 
 /// What the document says about a rule; from its [`Rule`] when known, else from a finding.

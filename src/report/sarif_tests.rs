@@ -4,7 +4,7 @@
 use super::*;
 use crate::detect::checksum::LegacyKind;
 use crate::detect::fake::{FakeRng, legacy_pat};
-use crate::finding::{CommitInfo, Secret, Summary, fingerprint};
+use crate::finding::{CommitInfo, Secret, Summary, plain_fingerprint};
 
 fn finding(secret: &str, rule_id: &str, provider: &str, severity: Severity) -> Finding {
     Finding {
@@ -18,7 +18,7 @@ fn finding(secret: &str, rule_id: &str, provider: &str, severity: Severity) -> F
         end_line: 3,
         end_column: 5 + secret.chars().count(),
         secret: Secret::new(secret.to_string()),
-        fingerprint: fingerprint(rule_id, secret),
+        fingerprint: plain_fingerprint(rule_id, secret),
         line_hash: "0123456789abcdef".to_string(),
         confidence: Confidence::High,
         severity,
@@ -114,6 +114,26 @@ fn repository_uris_lose_credentials() {
     assert_eq!(
         repository_uri("https://example.org/r.git?access_token=x#frag").as_deref(),
         Some("https://example.org/r.git")
+    );
+    for mangled in [
+        format!("https:/x:{t}@dev.azure.com/contoso/_git/app"),
+        format!("https:x:{t}@dev.azure.com/contoso/_git/app"),
+        format!("https:///x:{t}@dev.azure.com/contoso/_git/app"),
+    ] {
+        assert_eq!(
+            repository_uri(&mangled).as_deref(),
+            Some("https://dev.azure.com/contoso/_git/app"),
+            "{mangled}"
+        );
+    }
+    assert_eq!(repository_uri(&format!("x:{t}@host")), None);
+    assert_eq!(
+        repository_uri(&format!("x:{t}@host:org/app.git")).as_deref(),
+        Some("ssh://host/org/app.git")
+    );
+    assert_eq!(
+        repository_uri("github.com:contoso/app.git").as_deref(),
+        Some("ssh://github.com/contoso/app.git")
     );
     assert_eq!(repository_uri("relative/dir"), None);
     assert_eq!(repository_uri(""), None);

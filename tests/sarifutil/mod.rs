@@ -115,11 +115,31 @@ pub struct Run {
 }
 
 /// `patrol scan DIR --format sarif ARGS…`
+///
+/// The run uses an empty baseline with a fixed fingerprint key, so that fingerprints of
+/// passwords (keyed, random per run without a baseline) are the same in every document.
 pub fn scan_sarif(dir: &Path, args: &[&str]) -> Run {
+    // Written once per test process: tests run in parallel and must not see it half-written.
+    static BASELINE: std::sync::OnceLock<tempfile::NamedTempFile> = std::sync::OnceLock::new();
+    let baseline = BASELINE
+        .get_or_init(|| {
+            let mut f = tempfile::NamedTempFile::new().expect("temp file");
+            let key = "5a".repeat(32);
+            std::io::Write::write_all(
+                &mut f,
+                format!("{{\"version\": 1, \"fingerprint_key\": \"{key}\", \"entries\": []}}")
+                    .as_bytes(),
+            )
+            .expect("write baseline");
+            f
+        })
+        .path();
     let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
         .arg("scan")
         .arg(dir)
         .args(["--format", "sarif", "--color", "never"])
+        .arg("--baseline")
+        .arg(baseline)
         .args(args)
         .output()
         .expect("patrol runs");
