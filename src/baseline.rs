@@ -102,8 +102,13 @@ impl Baseline {
             .collect()
     }
 
+    /// Parse a baseline file. Errors name the line, the key and what was expected, never the
+    /// text found there.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let b: Baseline = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let b: Baseline = serde_json::from_str(text).map_err(|e| {
+            let offset = offset_of(text, e.line(), e.column());
+            crate::parse_error::reject(text, offset, &e.to_string(), KEYS).to_string()
+        })?;
         if b.version != VERSION {
             return Err(format!(
                 "unsupported baseline version {} (expected {VERSION})",
@@ -113,11 +118,11 @@ impl Baseline {
         if b.fingerprint_key.is_some() && b.key().is_none() {
             return Err("`fingerprint_key` is not 64 hex digits".to_string());
         }
-        for e in &b.entries {
+        for (i, e) in b.entries.iter().enumerate() {
             if e.fingerprint.len() != 64 || !e.fingerprint.bytes().all(|c| c.is_ascii_hexdigit()) {
                 return Err(format!(
-                    "entry for rule '{}' has a malformed fingerprint",
-                    e.rule_id
+                    "entry {} (in sorted order): `fingerprint` is not 64 hex digits",
+                    i + 1
                 ));
             }
         }
@@ -141,6 +146,26 @@ impl Baseline {
         s.push('\n');
         s
     }
+}
+
+/// The keys of a baseline file (the names errors may quote).
+const KEYS: &[&str] = &[
+    "version",
+    "fingerprint_key",
+    "entries",
+    "rule_id",
+    "fingerprint",
+    "path",
+];
+
+/// Byte offset of serde_json's 1-based line and column (`None` for line 0: no position).
+fn offset_of(text: &str, line: usize, column: usize) -> Option<usize> {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.checked_sub(1)?)
+        .map(str::len)
+        .sum();
+    Some((start + column.saturating_sub(1)).min(text.len()))
 }
 
 /// Read a `--format json` report back into (rule_id, fingerprint, path) entries, for a

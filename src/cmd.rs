@@ -9,7 +9,7 @@ use crate::finding::{Finding, FingerprintKey, OrgSource, RepositoryInfo, Summary
 use crate::interrupt;
 use crate::report::{self, Report};
 use crate::rules::{self, Confidence, Rule};
-use crate::scan::ScanOptions;
+use crate::scan::{MAX_FINDINGS_PER_FILE, ScanOptions};
 use crate::source::fs::{self as fsrc, WalkOptions};
 use crate::verify::{self, VerifyOptions};
 use anyhow::{Context, Result, bail};
@@ -17,6 +17,10 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
+
+/// The most findings one run reports (after the baseline); the rest are counted in the
+/// summary's `capped` and named on stderr.
+pub const MAX_FINDINGS_PER_RUN: usize = 10_000;
 
 /// Exit codes (README.md documents them).
 pub const EXIT_CLEAN: i32 = 0;
@@ -74,9 +78,16 @@ pub fn prepare(common: &CommonArgs, root: &Path) -> Result<Prepared> {
     for p in &extra {
         rules::merge_rules(&mut rule_set, rules::load_rules_path(p)?);
     }
-    for id in &config.disable_rules {
+    for (i, id) in config.disable_rules.iter().enumerate() {
         if !rule_set.iter().any(|r| &r.id == id) {
-            bail!("configuration disables unknown rule '{id}'");
+            // Not quoted: whatever was written there may not be a rule id at all.
+            let file = cfg_path
+                .as_deref()
+                .map_or("configuration".into(), |p| p.display().to_string());
+            bail!(
+                "{file}: `disable_rules` entry {} names no rule in effect (see `patrol rules list`)",
+                i + 1
+            );
         }
     }
     rule_set.retain(|r| !config.disable_rules.contains(&r.id));
@@ -93,7 +104,8 @@ pub fn prepare(common: &CommonArgs, root: &Path) -> Result<Prepared> {
             .allow_regexes
             .iter()
             .map(|r| regex::Regex::new(r))
-            .collect::<Result<_, _>>()?,
+            .collect::<Result<_, _>>()
+            .map_err(|e| anyhow::anyhow!(crate::parse_error::regex_problem(&e)))?,
         archives: !common.no_archives,
         max_member_size: common.max_file_size,
         ..ScanOptions::default()
@@ -235,6 +247,19 @@ pub fn finish(
     }
     if let Some(org) = ctx.remote_org {
         apply_remote_org(&mut findings, org);
+    }
+    if findings.len() > MAX_FINDINGS_PER_RUN {
+        // Sources hand findings over sorted: the first ones by path and position are kept.
+        summary.capped += (findings.len() - MAX_FINDINGS_PER_RUN) as u64;
+        findings.truncate(MAX_FINDINGS_PER_RUN);
+        summary.findings = findings.len() as u64;
+    }
+    if summary.capped > 0 {
+        warn(format!(
+            "{} more findings not reported: at most {MAX_FINDINGS_PER_FILE} distinct secrets \
+             per file and {MAX_FINDINGS_PER_RUN} findings per run are reported",
+            summary.capped
+        ));
     }
     interrupt::exit_if_interrupted();
     if let Some(v) = verify_opts {

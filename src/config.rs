@@ -1,5 +1,6 @@
 //! `.patrol.toml`: per-repository settings. Unknown keys are errors naming file and line.
 
+use crate::parse_error::reject;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -25,6 +26,16 @@ pub struct Config {
     #[serde(default)]
     pub allow_regexes: Vec<String>,
 }
+
+/// The keys a configuration file may use (the names errors may quote).
+const KEYS: &[&str] = &[
+    "exclude",
+    "disable_rules",
+    "rules",
+    "min_confidence",
+    "allow_values",
+    "allow_regexes",
+];
 
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: {message}")]
@@ -66,44 +77,42 @@ impl Config {
         Ok((cfg, Some(path)))
     }
 
-    /// Parse configuration text; errors carry the line and column.
+    /// Parse configuration text. Errors name the line, the key and what was expected, never
+    /// the value: allow lists hold secrets.
     pub fn parse(text: &str) -> Result<Config, String> {
-        let cfg: Config = toml::from_str(text).map_err(|e| {
-            let at = e
-                .span()
-                .map(|s| {
-                    let line = text[..s.start].matches('\n').count() + 1;
-                    format!("line {line}: ")
-                })
-                .unwrap_or_default();
-            format!("{at}{}", e.message())
-        })?;
-        if let Some(c) = &cfg.min_confidence {
-            c.parse::<crate::rules::Confidence>()?;
+        let cfg: Config = toml::from_str(text)
+            .map_err(|e| reject(text, e.span().map(|s| s.start), e.message(), KEYS).to_string())?;
+        if let Some(c) = &cfg.min_confidence
+            && c.parse::<crate::rules::Confidence>().is_err()
+        {
+            return Err("key `min_confidence`: expected low, medium or high".to_string());
+        }
+        for (i, g) in cfg.exclude.iter().enumerate() {
+            // Both ways patrol uses the globs: walk overrides (`scan`) and gitignore matching
+            // (`git`, `staged`).
+            let mut walk = ignore::overrides::OverrideBuilder::new("/");
+            let mut history = ignore::gitignore::GitignoreBuilder::new("/");
+            if walk.add(&format!("!{g}")).is_err()
+                || walk.build().is_err()
+                || history.add_line(None, g).is_err()
+                || history.build().is_err()
+            {
+                return Err(format!(
+                    "key `exclude`: entry {} is not a valid gitignore-style glob",
+                    i + 1
+                ));
+            }
         }
         for (i, r) in cfg.allow_regexes.iter().enumerate() {
             regex::Regex::new(r).map_err(|e| {
                 format!(
                     "allow_regexes entry {} is not a valid regex: {}",
                     i + 1,
-                    regex_error_kind(&e)
+                    crate::parse_error::regex_problem(&e)
                 )
             })?;
         }
         Ok(cfg)
-    }
-}
-
-/// What is wrong with a regex, without the regex: the full error quotes the pattern, and an
-/// allow pattern can hold (part of) a secret.
-fn regex_error_kind(e: &regex::Error) -> String {
-    match e {
-        regex::Error::Syntax(s) => s
-            .lines()
-            .last()
-            .map_or("syntax error", |l| l.trim_start_matches("error: "))
-            .to_string(),
-        other => other.to_string(),
     }
 }
 
@@ -115,7 +124,7 @@ mod tests {
     fn unknown_key_names_line() {
         let err = Config::parse("exclude = [\"a\"]\n\nexclud = [\"b\"]\n").unwrap_err();
         assert!(err.contains("line 3"), "{err}");
-        assert!(err.contains("exclud"), "{err}");
+        assert!(err.contains("unknown key `exclud`"), "{err}");
     }
 
     #[test]

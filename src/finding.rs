@@ -331,6 +331,8 @@ pub struct Finding {
     pub verification: Verification,
     /// Where in an organization the finding lives (`patrol ado`); `None` for local scans.
     pub place: Option<Origin>,
+    /// How many times the secret occurs in this file (or blob); the finding is the first.
+    pub occurrences: u64,
 }
 
 /// The place of a finding in an Azure DevOps organization, beyond its path.
@@ -437,6 +439,8 @@ pub struct Summary {
     pub archive_members: u64,
     /// Archives (or members) not read to the end because a decompression-bomb limit was hit.
     pub archive_limits: u64,
+    /// Findings not reported because of the caps per file and per run (distinct secrets).
+    pub capped: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commits: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]

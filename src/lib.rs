@@ -16,6 +16,7 @@ pub mod finding;
 pub mod gitleaks;
 pub mod interrupt;
 pub mod manual;
+pub mod parse_error;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -181,6 +181,28 @@ struct RuleFile {
     rules: Vec<Rule>,
 }
 
+/// The keys of a rule file (the names errors may quote).
+const KEYS: &[&str] = &[
+    "rules",
+    "id",
+    "name",
+    "description",
+    "provider",
+    "pattern",
+    "keywords",
+    "max_prefix",
+    "run",
+    "chars",
+    "length",
+    "validator",
+    "decoder",
+    "tokens_only",
+    "severity",
+    "confidence",
+    "examples",
+    "negative_examples",
+];
+
 #[derive(Debug, thiserror::Error)]
 pub enum RuleError {
     #[error("cannot read rule file {path}: {source}")]
@@ -190,10 +212,11 @@ pub enum RuleError {
     },
     #[error("invalid rule file {path}: {message}")]
     Parse { path: String, message: String },
-    #[error("rule '{id}' in {path}: {message}")]
+    /// `rule` names the rule by its place in the file (and its id when that is a plain id).
+    #[error("{rule} in {path}: {message}")]
     Invalid {
         path: String,
-        id: String,
+        rule: String,
         message: String,
     },
 }
@@ -203,33 +226,36 @@ pub fn parse_rules(origin: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
     // Not the error's Display: it quotes the offending line, and rule examples hold tokens.
     let file: RuleFile = toml::from_str(text).map_err(|e| RuleError::Parse {
         path: origin.to_string(),
-        message: match e.span() {
-            Some(span) => format!(
-                "line {}: {}",
-                text[..span.start].matches('\n').count() + 1,
-                e.message()
-            ),
-            None => e.message().to_string(),
-        },
+        message: crate::parse_error::reject(text, e.span().map(|s| s.start), e.message(), KEYS)
+            .to_string(),
     })?;
-    for rule in &file.rules {
-        check_rule(origin, rule)?;
+    for (i, rule) in file.rules.iter().enumerate() {
+        check_rule(origin, i, rule)?;
     }
     Ok(file.rules)
 }
 
-fn check_rule(origin: &str, rule: &Rule) -> Result<(), RuleError> {
-    let invalid = |message: String| RuleError::Invalid {
-        path: origin.to_string(),
-        id: rule.id.clone(),
-        message,
-    };
-    if rule.id.is_empty()
-        || !rule
-            .id
+/// The longest rule id an error message quotes: a longer "id" may be a pasted token.
+const QUOTED_ID_MAX: usize = 40;
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
+}
+
+fn check_rule(origin: &str, index: usize, rule: &Rule) -> Result<(), RuleError> {
+    let invalid = |message: String| RuleError::Invalid {
+        path: origin.to_string(),
+        rule: if valid_id(&rule.id) && rule.id.len() <= QUOTED_ID_MAX {
+            format!("rule {} ('{}')", index + 1, rule.id)
+        } else {
+            format!("rule {}", index + 1)
+        },
+        message,
+    };
+    if !valid_id(&rule.id) {
         return Err(invalid(
             "id must be lowercase letters, digits and '-'".into(),
         ));
@@ -258,10 +284,14 @@ fn check_rule(origin: &str, rule: &Rule) -> Result<(), RuleError> {
         return Err(invalid("keywords must be at least 3 bytes long".into()));
     }
     if let Err(e) = regex::bytes::Regex::new(&rule.pattern) {
-        return Err(invalid(format!("bad pattern: {e}")));
+        return Err(invalid(format!(
+            "bad pattern: {}",
+            crate::parse_error::regex_problem(&e)
+        )));
     }
     if let Some(run) = &rule.run {
-        crate::detect::byte_class(&run.chars).map_err(invalid)?;
+        crate::detect::byte_class(&run.chars)
+            .map_err(|_| invalid("run.chars is not a byte class such as `a-z2-7`".into()))?;
         if run.length == 0 {
             return Err(invalid("run.length must be positive".into()));
         }

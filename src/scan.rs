@@ -7,6 +7,7 @@ use crate::detect::{Match, Matcher};
 use crate::finding::{Finding, FingerprintKey, Secret, Verification, fingerprint, hex};
 use crate::rules::Confidence;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 /// Inline markers that silence the line they stand on (ours and those of gitleaks/trufflehog,
 /// so teams can switch tools without editing code).
@@ -43,13 +44,20 @@ impl Default for ScanOptions {
     }
 }
 
+/// The most distinct secrets reported for one file (or blob); the rest are counted in
+/// [`BlobResult::capped`]. A generated or hostile file can hold millions.
+pub const MAX_FINDINGS_PER_FILE: usize = 100;
+
 /// What became of a blob.
 #[derive(Debug, Default)]
 pub struct BlobResult {
+    /// One finding per distinct secret (and rule): its first place and how often it occurs.
     pub findings: Vec<Finding>,
     pub binary_skipped: bool,
     /// Findings silenced by an inline allow marker or allow-list.
     pub suppressed: u64,
+    /// Distinct secrets not reported because of [`MAX_FINDINGS_PER_FILE`].
+    pub capped: u64,
     /// What opening the blob as an archive found, when it is one.
     pub archive: ArchiveTally,
 }
@@ -279,7 +287,10 @@ fn collect(
     }
     let mut pos = Positions::new(hay);
     let mut line_facts: Option<(usize, bool, String)> = None;
-    for m in matches {
+    // Each (rule, secret) once: its finding's index, or `None` once the cap dropped it. A log
+    // repeating one token half a million times gives one finding with that count.
+    let mut seen: HashMap<(usize, String), Option<usize>> = HashMap::new();
+    for mut m in matches {
         let rule = matcher.rule(m.rule);
         if rule.confidence < opts.min_confidence {
             continue;
@@ -302,6 +313,22 @@ fn collect(
             result.suppressed += 1;
             continue;
         }
+        let key = (m.rule, std::mem::take(&mut m.secret));
+        match seen.get(&key) {
+            Some(Some(i)) => {
+                result.findings[*i].occurrences += 1;
+                continue;
+            }
+            Some(None) => continue,
+            None if result.findings.len() >= MAX_FINDINGS_PER_FILE => {
+                result.capped += 1;
+                seen.insert(key, None);
+                continue;
+            }
+            None => {}
+        }
+        m.secret = key.1.clone();
+        seen.insert(key, Some(result.findings.len()));
         // Secrets never span lines: the end is on the start's line.
         let end_line = line;
         let end_column = column + char_count(&hay[m.start..m.end]);
@@ -338,6 +365,7 @@ fn collect(
             unreachable: false,
             verification: Verification::NotChecked,
             place: None,
+            occurrences: 1,
         });
     }
 }

@@ -18,6 +18,13 @@ use regex::bytes::Regex;
 /// How far before a keyword a match may start (unless the rule says), and after it end.
 const LOOKBEHIND: usize = 256;
 const LOOKAHEAD: usize = 1024;
+/// After this many searches in a row for one rule, each overlapping the window before and each
+/// in vain, the rule's hits are dense (`_auth=_auth=…`): its regex then reads the line once in
+/// segments of [`DENSE_SEGMENT`] bytes instead of a window per hit, which would read every
+/// byte a thousand times.
+const DENSE_AFTER: u32 = 8;
+const DENSE_SEGMENT: usize = 64 * 1024;
+
 /// The spellings of a keyword that text uses: as written, lower, UPPER and Title case.
 ///
 /// Matching these exactly (rather than ASCII-case-insensitively) lets the literal search use
@@ -225,14 +232,21 @@ impl Matcher {
         self.rules.iter().map(|c| &c.rule)
     }
 
-    /// Find every secret in `hay`, deduplicated, ordered by position.
+    /// Find every secret in `hay`, deduplicated, ordered by position. The organisation is
+    /// looked up for the first occurrence of each secret (the one reported): a file repeating
+    /// a token half a million times would otherwise search 4 KiB around every copy.
     pub fn scan(&self, hay: &[u8]) -> Vec<Match> {
         let mut out = Vec::new();
         self.scan_into(hay, true, &mut out);
         dedupe(&mut out, |i| self.rules[i].rule.confidence);
+        let mut looked_up: std::collections::HashSet<String> = std::collections::HashSet::new();
         for m in &mut out {
             // Only Azure DevOps secrets belong to an organisation.
-            if m.organization.is_none() && self.rules[m.rule].rule.provider == "azure-devops" {
+            if m.organization.is_none()
+                && self.rules[m.rule].rule.provider == "azure-devops"
+                && !looked_up.contains(&m.secret)
+            {
+                looked_up.insert(m.secret.clone());
                 m.organization = self.org.near(hay, m.start, m.end);
             }
         }
@@ -245,6 +259,10 @@ impl Matcher {
             // (`JQQJ9` a million times, shared by eight rules) would otherwise be searched again
             // for every hit.
             let mut clear: Vec<Option<(usize, usize)>> = vec![None; self.rules.len()];
+            // Per rule: searches in vain in a row, each overlapping the one before, and the
+            // end of the text a dense-mode segment has already covered.
+            let mut in_vain: Vec<u32> = vec![0; self.rules.len()];
+            let mut covered: Vec<usize> = vec![0; self.rules.len()];
             for hit in ac.find_iter(hay) {
                 for &ri in &self.keyword_rules[hit.pattern().as_usize()] {
                     let cr = &self.rules[ri];
@@ -263,17 +281,29 @@ impl Matcher {
                     {
                         continue;
                     }
+                    if hit.start() < covered[ri] {
+                        continue;
+                    }
                     // Secrets do not span lines: the window ends at the line's end. Searching
                     // `hay[..end]` from `from` (not a sub-slice) keeps the text before it
                     // visible to `\b` and `^`.
                     let far = (hit.end() + LOOKAHEAD.max(cr.max_len.unwrap_or(0))).min(hay.len());
                     let end =
                         memchr::memchr(b'\n', &hay[hit.end()..far]).map_or(far, |i| hit.end() + i);
+                    if in_vain[ri] >= DENSE_AFTER {
+                        covered[ri] = self.dense_segment(ri, ac, hay, from, out);
+                        in_vain[ri] = 0;
+                        clear[ri] = None;
+                        continue;
+                    }
+                    let overlaps = clear[ri].is_some_and(|(_, clear_to)| from < clear_to);
+                    in_vain[ri] = if overlaps { in_vain[ri] + 1 } else { 1 };
                     let window = &hay[..end];
                     let mut at = from;
                     clear[ri] = Some((from, end));
                     while let Some(caps) = cr.regex.captures_at(window, at) {
                         clear[ri] = None;
+                        in_vain[ri] = 0;
                         let whole = caps.get(0).expect("group 0");
                         if whole.start() > hit.start() {
                             break;
@@ -299,6 +329,51 @@ impl Matcher {
                     }
                 }
             });
+        }
+    }
+
+    /// Dense mode of rule `ri` from `from`: one pass of its regex over the rest of the line
+    /// (at most [`DENSE_SEGMENT`] bytes), keeping matches that hold one of its keywords within
+    /// `max_prefix` of their start, as a window per hit would. Returns the offset below which
+    /// every hit has been dealt with.
+    fn dense_segment(
+        &self,
+        ri: usize,
+        ac: &AhoCorasick,
+        hay: &[u8],
+        from: usize,
+        out: &mut Vec<Match>,
+    ) -> usize {
+        let cr = &self.rules[ri];
+        let cap = (from + DENSE_SEGMENT).min(hay.len());
+        let line_end = memchr::memchr(b'\n', &hay[from..cap]).map(|i| from + i);
+        let end = line_end.unwrap_or(cap);
+        let prefix = cr.rule.max_prefix.unwrap_or(LOOKBEHIND);
+        let window = &hay[..end];
+        let mut at = from;
+        while let Some(caps) = cr.regex.captures_at(window, at) {
+            let whole = caps.get(0).expect("group 0");
+            let span = &hay[whole.start()..whole.end()];
+            let holds_keyword = ac.find_iter(span).any(|h| {
+                h.start() <= prefix && self.keyword_rules[h.pattern().as_usize()].contains(&ri)
+            });
+            if !holds_keyword {
+                // No hit of this rule would have found it; a match starting inside it might.
+                at = whole.start() + 1;
+                continue;
+            }
+            at = whole.end().max(whole.start() + 1);
+            let sec = cr.secret_group.and_then(|g| caps.get(g)).unwrap_or(whole);
+            let local = caps
+                .name("host")
+                .is_some_and(|h| placeholder::is_example_host(h.as_bytes()));
+            self.candidate(ri, hay, sec.start(), sec.end(), local, out);
+        }
+        match line_end {
+            Some(e) => e,
+            // Cut short: a hit near the cut may belong to a match that runs past it.
+            None if end == hay.len() => end,
+            None => end.saturating_sub(LOOKAHEAD).max(from + 1),
         }
     }
 

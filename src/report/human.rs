@@ -136,6 +136,9 @@ fn finding_line(r: &Report, f: &Finding, p: &Paint) -> String {
     if let Some(enc) = &f.encoding {
         let _ = write!(line, "  ({enc})");
     }
+    if f.occurrences > 1 {
+        let _ = write!(line, "  ({} times in this file)", f.occurrences);
+    }
     if let Some(what) = crate::report::origin_text(f) {
         let _ = write!(line, "  [{}]", printable(&what));
     }
@@ -294,6 +297,9 @@ fn summary_line(s: &Summary, p: &Paint) -> String {
     let _ = write!(line, "; {count}");
     if s.suppressed > 0 {
         let _ = write!(line, " ({} suppressed)", s.suppressed);
+    }
+    if s.capped > 0 {
+        let _ = write!(line, "; {} more not reported (capped)", s.capped);
     }
     line
 }

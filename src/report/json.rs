@@ -40,6 +40,7 @@ pub struct JsonFinding<'a> {
     /// Organization scans only: the repository (`org/project/repo`), web link and item.
     #[serde(skip_serializing_if = "Option::is_none", flatten)]
     pub place: Option<&'a Origin>,
+    pub occurrences: u64,
 }
 
 pub fn json_finding<'a>(r: &Report, f: &'a Finding, plan: &'a RevokePlan) -> JsonFinding<'a> {
@@ -67,6 +68,7 @@ pub fn json_finding<'a>(r: &Report, f: &'a Finding, plan: &'a RevokePlan) -> Jso
         verification: &f.verification,
         revoke: plan,
         place: f.place.as_ref(),
+        occurrences: f.occurrences,
     }
 }
 

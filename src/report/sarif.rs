@@ -326,6 +326,9 @@ fn result_properties(f: &Finding, show_secrets: bool, plan: Option<&RevokePlan>)
             p.insert("item".into(), json!(item));
         }
     }
+    if f.occurrences > 1 {
+        p.insert("occurrences".into(), json!(f.occurrences));
+    }
     if show_secrets {
         p.insert("secret".into(), json!(f.secret.expose()));
     }

@@ -30,6 +30,7 @@ fn finding(secret: &str, rule_id: &str, provider: &str, severity: Severity) -> F
         unreachable: false,
         verification: Verification::NotChecked,
         place: None,
+        occurrences: 1,
     }
 }
 

@@ -35,6 +35,7 @@ pub struct Counters {
     suppressed: AtomicU64,
     archive_members: AtomicU64,
     archive_limits: AtomicU64,
+    capped: AtomicU64,
 }
 
 /// A problem with the scan's own arguments, as opposed to one file among many.
@@ -158,6 +159,7 @@ pub fn scan_paths(
         suppressed: load(&counters.suppressed),
         archive_members: load(&counters.archive_members),
         archive_limits: load(&counters.archive_limits),
+        capped: load(&counters.capped),
         ..Summary::default()
     };
     Ok((findings, summary))
@@ -235,6 +237,7 @@ fn scan_file(
         counter.fetch_add(n, Ordering::Relaxed);
     }
     tally.warnings(display).for_each(warn);
+    counters.capped.fetch_add(result.capped, Ordering::Relaxed);
     if !result.findings.is_empty() {
         counters
             .findings
@@ -335,6 +338,7 @@ pub fn scan_stdin(
         .for_each(crate::cmd::warn);
     summary.skipped_binary = u64::from(result.binary_skipped);
     summary.suppressed = result.suppressed;
+    summary.capped = result.capped;
     summary.findings = result.findings.len() as u64;
     Ok((result.findings, summary))
 }

@@ -172,6 +172,7 @@ pub struct Counters {
     binary: AtomicU64,
     unreadable: AtomicU64,
     suppressed: AtomicU64,
+    capped: AtomicU64,
     gitlinks: AtomicU64,
     archive_members: AtomicU64,
     archive_limits: AtomicU64,
@@ -630,6 +631,7 @@ pub fn scan_history_skipping(
         suppressed: load(&counters.suppressed),
         archive_members: load(&counters.archive_members),
         archive_limits: load(&counters.archive_limits),
+        capped: load(&counters.capped),
         commits: Some(commits.len() as u64),
         blobs: Some(load(&counters.blobs_seen)),
         ..Summary::default()
@@ -794,6 +796,7 @@ fn scan_one(repo: &Repository, oid: Oid, path: &[u8], ctx: &Ctx<'_>) -> BlobStat
     tally.warnings(&shown).for_each(ctx.warn);
     c.findings
         .fetch_add(result.findings.len() as u64, Ordering::Relaxed);
+    c.capped.fetch_add(result.capped, Ordering::Relaxed);
     if result.findings.is_empty() {
         BlobState::Clean
     } else {

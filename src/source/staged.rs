@@ -230,6 +230,7 @@ pub fn scan_staged(
         result.archive.warnings(&path).for_each(warn);
         summary.skipped_binary += u64::from(result.binary_skipped);
         summary.suppressed += result.suppressed;
+        summary.capped += result.capped;
         if result.findings.is_empty() {
             continue;
         }

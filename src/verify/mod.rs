@@ -238,6 +238,7 @@ mod tests {
             unreachable: false,
             verification: Verification::NotChecked,
             place: None,
+            occurrences: 1,
         }
     }
 
