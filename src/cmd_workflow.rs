@@ -5,8 +5,8 @@ use crate::cli::{
     BaselineCommand, BaselineCreateArgs, Cli, CompletionsArgs, InstallHookArgs, ManArgs,
 };
 use crate::cmd::{EXIT_CLEAN, EXIT_FINDINGS, collect_files, prepare, warn, write_atomically};
-use crate::gitleaks;
 use crate::finding::FingerprintKey;
+use crate::gitleaks;
 use anyhow::{Context, Result, bail};
 use clap::CommandFactory;
 use std::io::Write;

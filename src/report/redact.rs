@@ -81,6 +81,7 @@ pub fn scrub(
                 Verification::Valid {
                     identity,
                     organization,
+                    ..
                 } => {
                     for field in [identity, organization].into_iter().flatten() {
                         r.apply_in_place(field);
