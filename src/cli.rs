@@ -151,7 +151,8 @@ pub struct CommonArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
-    /// Write the report to FILE instead of stdout (written whole, then renamed into place).
+    /// Write the report to FILE instead of stdout (a regular file is written whole, then renamed
+    /// into place; a FIFO or device such as /dev/stdout is written in place).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Show secrets in full instead of redacted (first 4 characters).

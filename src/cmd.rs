@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::detect::{Matcher, checksum::ChecksumEncoding, fake};
 use crate::finding::{Finding, OrgSource, RepositoryInfo, Summary, Verification};
 use crate::interrupt;
+use crate::outfile;
 use crate::report::{self, Report};
 use crate::rules::{self, Confidence, Rule};
 use crate::scan::ScanOptions;
@@ -291,7 +292,7 @@ pub fn emit(
         warn(msg);
     }
     match &common.output {
-        Some(path) => write_atomically(path, text.as_bytes())?,
+        Some(path) => outfile::write_output(path, text.as_bytes())?,
         None => {
             let mut out = std::io::stdout().lock();
             // A closed pipe (`| head`) is not an error worth a panic.
@@ -306,34 +307,6 @@ pub fn emit(
             .any(|f| matches!(f.verification, Verification::Valid { .. })),
     };
     Ok(if failing { EXIT_FINDINGS } else { EXIT_CLEAN })
-}
-
-/// Write to a temporary file beside `path` (mode 0600), then rename it into place, so a
-/// reader never sees a partial report; on an error or Ctrl-C the temporary file is removed.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path.file_name().context("output path has no file name")?;
-    let tmp =
-        interrupt::TempFile::register(dir.join(format!(".{}.patrol-tmp", name.to_string_lossy())));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(tmp.path())
-        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }
 
 fn rule_set(args: &RuleSetArgs) -> Result<Vec<Rule>> {

@@ -14,6 +14,7 @@ pub mod finding;
 pub mod gitleaks;
 pub mod interrupt;
 pub mod manual;
+pub mod outfile;
 pub mod report;
 pub mod rules;
 pub mod scan;
