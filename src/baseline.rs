@@ -26,6 +26,18 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The checks every entry passes, whether loaded from a baseline or taken from a report.
+    fn check(&self) -> Result<(), String> {
+        if self.fingerprint.len() != 64 || !self.fingerprint.bytes().all(|c| c.is_ascii_hexdigit())
+        {
+            return Err(format!(
+                "entry for rule '{}' has a malformed fingerprint",
+                self.rule_id
+            ));
+        }
+        Ok(())
+    }
+
     pub fn covers(&self, f: &Finding) -> bool {
         self.rule_id == f.rule_id
             && self.fingerprint == f.fingerprint
@@ -87,14 +99,7 @@ impl Baseline {
                 b.version
             ));
         }
-        for e in &b.entries {
-            if e.fingerprint.len() != 64 || !e.fingerprint.bytes().all(|c| c.is_ascii_hexdigit()) {
-                return Err(format!(
-                    "entry for rule '{}' has a malformed fingerprint",
-                    e.rule_id
-                ));
-            }
-        }
+        b.entries.iter().try_for_each(Entry::check)?;
         Ok(b)
     }
 
@@ -151,6 +156,8 @@ pub fn entries_from_report(text: &str, with_paths: bool) -> Result<Baseline, Str
             },
         });
     }
+    // What `create --from` writes must load again.
+    entries.iter().try_for_each(Entry::check)?;
     Ok(Baseline {
         version: VERSION,
         entries,

@@ -175,7 +175,8 @@ pub struct CommonArgs {
     /// their members are scanned, nested up to 3 deep, within decompression-bomb limits.
     #[arg(long)]
     pub no_archives: bool,
-    /// Worker threads (default: all cores). Results are the same for any number.
+    /// Worker threads (default: all cores; at most 4 per core). Results are the same for any
+    /// number.
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
     /// Print only the summary line (human format).

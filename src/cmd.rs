@@ -106,9 +106,27 @@ pub fn prepare(common: &CommonArgs, root: &Path) -> Result<Prepared> {
     })
 }
 
-/// Set up the global thread pool for `--threads`.
+/// Most worker threads per available core: more only add memory and start-up time (each
+/// thread holds its own buffers and git handle).
+pub const THREADS_PER_CORE: usize = 4;
+
+/// Set up the global thread pool for `--threads`, capped at [`THREADS_PER_CORE`] per core
+/// (said on stderr when a request is capped).
 pub fn init_threads(n: Option<usize>) -> usize {
-    let n = n.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cap = cores * THREADS_PER_CORE;
+    let n = match n {
+        None | Some(0) => cores,
+        Some(n) if n > cap => {
+            warn(format!(
+                "--threads {n} capped to {cap} ({THREADS_PER_CORE} per core, {cores} core{} \
+                 available)",
+                if cores == 1 { "" } else { "s" }
+            ));
+            cap
+        }
+        Some(n) => n,
+    };
     let _ = rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .build_global();

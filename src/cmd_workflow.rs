@@ -5,8 +5,8 @@ use crate::cli::{
     BaselineCommand, BaselineCreateArgs, Cli, CompletionsArgs, InstallHookArgs, ManArgs,
 };
 use crate::cmd::{EXIT_CLEAN, EXIT_FINDINGS, collect_files, prepare, warn};
-use crate::outfile;
 use crate::gitleaks;
+use crate::outfile;
 use anyhow::{Context, Result, bail};
 use clap::CommandFactory;
 use std::io::Write;
