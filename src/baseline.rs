@@ -31,6 +31,19 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The checks every entry passes, whether loaded from a baseline or taken from a report.
+    fn check(&self) -> Result<(), String> {
+        if self.fingerprint.len() != 64 || !self.fingerprint.bytes().all(|c| c.is_ascii_hexdigit())
+        {
+            // The message names no value: a hostile baseline could hold a secret anywhere.
+            return Err(
+                "an entry has a malformed fingerprint (`fingerprint` is not 64 hex digits)"
+                    .to_string(),
+            );
+        }
+        Ok(())
+    }
+
     /// Whether the entry names this finding. `legacy`: the entry may also hold the plain
     /// SHA-256 fingerprint of a secret without checksum (baselines written without a key).
     pub fn covers(&self, f: &Finding, legacy: bool) -> bool {
@@ -118,14 +131,7 @@ impl Baseline {
         if b.fingerprint_key.is_some() && b.key().is_none() {
             return Err("`fingerprint_key` is not 64 hex digits".to_string());
         }
-        for (i, e) in b.entries.iter().enumerate() {
-            if e.fingerprint.len() != 64 || !e.fingerprint.bytes().all(|c| c.is_ascii_hexdigit()) {
-                return Err(format!(
-                    "entry {} (in sorted order): `fingerprint` is not 64 hex digits",
-                    i + 1
-                ));
-            }
-        }
+        b.entries.iter().try_for_each(Entry::check)?;
         Ok(b)
     }
 
@@ -208,6 +214,8 @@ pub fn entries_from_report(
             },
         });
     }
+    // What `create --from` writes must load again.
+    entries.iter().try_for_each(Entry::check)?;
     Ok(Baseline {
         version: VERSION,
         fingerprint_key: Some(key.to_hex()),

@@ -154,7 +154,8 @@ pub struct CommonArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
-    /// Write the report to FILE instead of stdout (written whole, then renamed into place).
+    /// Write the report to FILE instead of stdout (a regular file is written whole, then renamed
+    /// into place; a FIFO or device such as /dev/stdout is written in place).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Show secrets in full instead of redacted (first 4 characters).
@@ -177,7 +178,8 @@ pub struct CommonArgs {
     /// their members are scanned, nested up to 3 deep, within decompression-bomb limits.
     #[arg(long)]
     pub no_archives: bool,
-    /// Worker threads (default: all cores). Results are the same for any number.
+    /// Worker threads (default: all cores; at most 4 per core). Results are the same for any
+    /// number.
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
     /// Print only the summary line (human format).

@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::detect::{Matcher, checksum::ChecksumEncoding, fake};
 use crate::finding::{Finding, FingerprintKey, OrgSource, RepositoryInfo, Summary, Verification};
 use crate::interrupt;
+use crate::outfile;
 use crate::report::{self, Report};
 use crate::rules::{self, Confidence, Rule};
 use crate::scan::{MAX_FINDINGS_PER_FILE, ScanOptions};
@@ -124,9 +125,27 @@ pub fn prepare(common: &CommonArgs, root: &Path) -> Result<Prepared> {
     })
 }
 
-/// Set up the global thread pool for `--threads`.
+/// Most worker threads per available core: more only add memory and start-up time (each
+/// thread holds its own buffers and git handle).
+pub const THREADS_PER_CORE: usize = 4;
+
+/// Set up the global thread pool for `--threads`, capped at [`THREADS_PER_CORE`] per core
+/// (said on stderr when a request is capped).
 pub fn init_threads(n: Option<usize>) -> usize {
-    let n = n.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cap = cores * THREADS_PER_CORE;
+    let n = match n {
+        None | Some(0) => cores,
+        Some(n) if n > cap => {
+            warn(format!(
+                "--threads {n} capped to {cap} ({THREADS_PER_CORE} per core, {cores} core{} \
+                 available)",
+                if cores == 1 { "" } else { "s" }
+            ));
+            cap
+        }
+        Some(n) => n,
+    };
     let _ = rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .build_global();
@@ -333,7 +352,7 @@ pub fn emit(
         warn(msg);
     }
     match &common.output {
-        Some(path) => write_atomically(path, text.as_bytes())?,
+        Some(path) => outfile::write_output(path, text.as_bytes())?,
         None => {
             let mut out = std::io::stdout().lock();
             // A closed pipe (`| head`) is not an error worth a panic.
@@ -348,34 +367,6 @@ pub fn emit(
             .any(|f| matches!(f.verification, Verification::Valid { .. })),
     };
     Ok(if failing { EXIT_FINDINGS } else { EXIT_CLEAN })
-}
-
-/// Write to a temporary file beside `path` (mode 0600), then rename it into place, so a
-/// reader never sees a partial report; on an error or Ctrl-C the temporary file is removed.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path.file_name().context("output path has no file name")?;
-    let tmp =
-        interrupt::TempFile::register(dir.join(format!(".{}.patrol-tmp", name.to_string_lossy())));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(tmp.path())
-        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }
 
 fn rule_set(args: &RuleSetArgs) -> Result<Vec<Rule>> {

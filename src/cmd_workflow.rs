@@ -4,9 +4,10 @@ use crate::baseline::{self, Baseline};
 use crate::cli::{
     BaselineCommand, BaselineCreateArgs, Cli, CompletionsArgs, InstallHookArgs, ManArgs,
 };
-use crate::cmd::{EXIT_CLEAN, EXIT_FINDINGS, collect_files, prepare, warn, write_atomically};
+use crate::cmd::{EXIT_CLEAN, EXIT_FINDINGS, collect_files, prepare, warn};
 use crate::finding::FingerprintKey;
 use crate::gitleaks;
+use crate::outfile;
 use anyhow::{Context, Result, bail};
 use clap::CommandFactory;
 use std::io::Write;
@@ -52,7 +53,7 @@ pub fn baseline(cmd: BaselineCommand) -> Result<i32> {
                     Baseline::from_findings(&findings, args.with_paths, &key)
                 }
             };
-            write_atomically(&out, b.to_text().as_bytes())?;
+            outfile::write_output(&out, b.to_text().as_bytes())?;
             eprintln!("wrote {} entries to {}", b.entries.len(), out.display());
             Ok(EXIT_CLEAN)
         }
@@ -144,7 +145,29 @@ fn hook_script() -> String {
 pub fn install_hook(args: InstallHookArgs) -> Result<i32> {
     let repo = git2::Repository::discover(&args.repo)
         .with_context(|| format!("{} is not inside a git repository", args.repo.display()))?;
-    let hooks = match repo
+    let hooks = hooks_dir(&repo);
+    std::fs::create_dir_all(&hooks)
+        .with_context(|| format!("cannot create {}", hooks.display()))?;
+    let hook = hooks.join("pre-commit");
+    // `symlink_metadata`, not `exists`: a dangling link is something in the way too.
+    if std::fs::symlink_metadata(&hook).is_ok() && !args.force {
+        bail!(
+            "{} already exists; pass --force to replace it (or call `patrol staged` from it)",
+            hook.display()
+        );
+    }
+    // Replaced, never written through: `--force` swaps a link for the script.
+    outfile::replace(&hook, hook_script().as_bytes(), Some(0o755))?;
+    eprintln!("installed {}", hook.display());
+    Ok(EXIT_CLEAN)
+}
+
+/// The directory git runs hooks from, as `git rev-parse --git-path hooks` names it:
+/// `core.hooksPath` (relative to the work tree where hooks run, or to the git directory of a
+/// bare repository), else `hooks` in the common git directory, which every linked worktree
+/// shares (a worktree's private git directory is never searched for hooks).
+fn hooks_dir(repo: &git2::Repository) -> PathBuf {
+    match repo
         .config()
         .ok()
         .and_then(|c| c.get_path("core.hooksPath").ok())
@@ -153,25 +176,7 @@ pub fn install_hook(args: InstallHookArgs) -> Result<i32> {
         Some(p) => repo.workdir().unwrap_or(repo.path()).join(p),
         // A linked worktree runs the hooks of the repository it belongs to.
         None => repo.commondir().join("hooks"),
-    };
-    std::fs::create_dir_all(&hooks)
-        .with_context(|| format!("cannot create {}", hooks.display()))?;
-    let hook = hooks.join("pre-commit");
-    if hook.exists() && !args.force {
-        bail!(
-            "{} already exists; pass --force to replace it (or call `patrol staged` from it)",
-            hook.display()
-        );
     }
-    std::fs::write(&hook, hook_script())
-        .with_context(|| format!("cannot write {}", hook.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755))?;
-    }
-    eprintln!("installed {}", hook.display());
-    Ok(EXIT_CLEAN)
 }
 
 pub fn completions(args: CompletionsArgs) -> Result<i32> {

@@ -60,44 +60,63 @@ fn exit_now() -> ! {
     std::process::exit(EXIT_INTERRUPTED);
 }
 
-/// A temporary file that is removed unless [`TempFile::persist`] renames it into place,
-/// including when Ctrl-C ends the process while it is being written.
+/// A temporary file (unpredictable name, created with `O_EXCL`, mode 0600) that is removed
+/// unless [`TempFile::persist`] renames it into place, including when Ctrl-C ends the process
+/// while it is being written.
 #[derive(Debug)]
 pub struct TempFile {
-    path: PathBuf,
+    /// `None` only once persisted.
+    file: Option<tempfile::NamedTempFile>,
 }
 
 impl TempFile {
-    /// Register `path` (not yet created, or about to be overwritten) as the pending report.
-    pub fn register(path: PathBuf) -> TempFile {
-        *PENDING.lock().unwrap_or_else(|e| e.into_inner()) = Some(path.clone());
-        TempFile { path }
+    /// Create a new temporary file in `dir` and register it as the pending report. A link
+    /// planted under a guessable name cannot redirect the write: the name is random and the
+    /// file is created exclusively, never opened if something is already there.
+    pub fn new_in(dir: &Path) -> std::io::Result<TempFile> {
+        let file = tempfile::Builder::new()
+            .prefix(".patrol-")
+            .suffix(".tmp")
+            .tempfile_in(dir)?;
+        *PENDING.lock().unwrap_or_else(|e| e.into_inner()) = Some(file.path().to_path_buf());
+        Ok(TempFile { file: Some(file) })
+    }
+
+    fn inner(&self) -> &tempfile::NamedTempFile {
+        self.file.as_ref().expect("not yet persisted")
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        self.inner().path()
     }
 
-    /// Rename the file to `to`, unless Ctrl-C was pressed (then the process ends, file removed).
-    pub fn persist(self, to: &Path) -> std::io::Result<()> {
+    pub fn as_file(&self) -> &std::fs::File {
+        self.inner().as_file()
+    }
+
+    /// Rename the file to `to` (replacing a link there, never writing through it), unless
+    /// Ctrl-C was pressed (then the process ends, file removed).
+    pub fn persist(mut self, to: &Path) -> std::io::Result<()> {
         let mut pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
         if interrupted() {
             drop(pending);
             exit_now();
         }
-        std::fs::rename(&self.path, to)?;
         *pending = None;
-        Ok(())
+        let file = self.file.take().expect("persisted once");
+        // On failure the temporary file comes back inside the error and is removed with it.
+        file.persist(to).map(drop).map_err(|e| e.error)
     }
 }
 
 impl Drop for TempFile {
     fn drop(&mut self) {
         let mut pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
-        if pending.as_ref() == Some(&self.path) {
+        if let Some(file) = &self.file
+            && pending.as_deref() == Some(file.path())
+        {
+            // Not renamed: an error stopped the write. `NamedTempFile` removes the file.
             *pending = None;
-            // Not renamed: an error stopped the write. Leave no partial report.
-            let _ = std::fs::remove_file(&self.path);
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod gitleaks;
 pub mod interrupt;
 pub mod manual;
 pub mod parse_error;
+pub mod outfile;
 pub mod report;
 pub mod rules;
 pub mod scan;

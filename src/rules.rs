@@ -205,11 +205,9 @@ const KEYS: &[&str] = &[
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuleError {
-    #[error("cannot read rule file {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    // `error`, not `source`: see `SourceError::Root`.
+    #[error("cannot read rule file {path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("invalid rule file {path}: {message}")]
     Parse { path: String, message: String },
     /// `rule` names the rule by its place in the file (and its id when that is a plain id).
@@ -309,9 +307,9 @@ pub fn builtin_rules() -> Vec<Rule> {
 
 /// Load rules from a file, or from every `*.toml` file in a directory (sorted by name).
 pub fn load_rules_path(path: &Path) -> Result<Vec<Rule>, RuleError> {
-    let io = |source| RuleError::Io {
+    let io = |error| RuleError::Io {
         path: path.display().to_string(),
-        source,
+        error,
     };
     let mut files = Vec::new();
     if path.is_dir() {
@@ -327,9 +325,9 @@ pub fn load_rules_path(path: &Path) -> Result<Vec<Rule>, RuleError> {
     }
     let mut rules = Vec::new();
     for f in files {
-        let text = std::fs::read_to_string(&f).map_err(|source| RuleError::Io {
+        let text = std::fs::read_to_string(&f).map_err(|error| RuleError::Io {
             path: f.display().to_string(),
-            source,
+            error,
         })?;
         rules.extend(parse_rules(&f.display().to_string(), &text)?);
     }

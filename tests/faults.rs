@@ -344,3 +344,29 @@ fn keyword_dense_text_stays_linear() {
     r.assert_no_panic();
     assert_eq!(finding_paths(&r.json()), vec!["dense.txt", "ok.txt"]);
 }
+
+/// A root given on the command line that cannot be read (mode 000) is an error (exit 2), as
+/// README.md promises, not a clean scan. Run unprivileged: root reads it anyway.
+#[test]
+fn unreadable_root_directory_or_file_exits_2() {
+    let dir = tempfile::Builder::new()
+        .prefix("patrol-root-")
+        .tempdir_in("/tmp")
+        .expect("temp dir");
+    let d = dir.path();
+    write(d, "closed/inner.txt", format!("{}\n", pat(106)));
+    write(d, "locked.txt", format!("{}\n", pat(107)));
+    chmod_tree(d, 0o755);
+    chmod_tree(&d.join("closed"), 0o000);
+    chmod_tree(&d.join("locked.txt"), 0o000);
+    for root in ["closed", "locked.txt"] {
+        let Some(out) = run_unprivileged(&["scan", root, "--format", "json"], d) else {
+            return;
+        };
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{root}: {stderr}");
+        assert!(stderr.contains(root), "{stderr}");
+        assert!(out.stdout.is_empty(), "no report for an unread root");
+    }
+    chmod_tree(&d.join("closed"), 0o755);
+}

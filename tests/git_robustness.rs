@@ -4,7 +4,8 @@
 
 mod gitutil;
 
-use gitutil::{Repo, brief, patrol, patrol_git, token};
+use git2::Oid;
+use gitutil::{Repo, brief, patrol, patrol_git, store_as_pack, token};
 use std::process::Command;
 
 const PAT: &str = "azure-devops-pat";
@@ -268,4 +269,108 @@ fn a_corrupt_pack_is_warned_about_and_the_scan_goes_on() {
     assert!(run.stderr.contains("cannot read"), "{}", run.stderr);
     // The damage is in one region: most blobs were still read and scanned.
     assert!(run.summary("blobs") >= 30, "{}", run.json["summary"]);
+}
+
+/// Commit a chain of `depth` directories named `a` with `f` (holding `content`) at the
+/// bottom, on `main`.
+fn commit_deep_tree(repo: &Repo, depth: usize, content: &str, parent: Option<Oid>) -> Oid {
+    use git2::ObjectType::{Blob, Commit, Tree};
+    let entry = |mode: &str, name: &str, id: Oid| {
+        let mut e = format!("{mode} {name}\0").into_bytes();
+        e.extend_from_slice(id.as_bytes());
+        e
+    };
+    let mut objects = vec![(Blob, content.as_bytes().to_vec())];
+    let mut id = Oid::hash_object(Blob, content.as_bytes()).unwrap();
+    let mut name = ("100644", "f");
+    for _ in 0..=depth {
+        let tree = entry(name.0, name.1, id);
+        id = Oid::hash_object(Tree, &tree).unwrap();
+        objects.push((Tree, tree));
+        name = ("40000", "a");
+    }
+    let mut commit = format!("tree {id}\n");
+    if let Some(p) = parent {
+        commit.push_str(&format!("parent {p}\n"));
+    }
+    commit.push_str("author Ada Tester <ada@example.test> 1700000000 +0000\n");
+    commit.push_str("committer Ada Tester <ada@example.test> 1700000000 +0000\n\ndeep\n");
+    objects.push((Commit, commit.into_bytes()));
+    let ids = store_as_pack(repo, &objects);
+    let commit = *ids.last().unwrap();
+    repo.git(&["update-ref", "refs/heads/main", &commit.to_string()]);
+    commit
+}
+
+/// A hostile tree 100,000 directories deep, in two commits (the second changes the file at the
+/// bottom, so attribution compares the two chains level by level): every tree walk is
+/// iterative, so the scan reports both tokens at their full paths instead of overflowing.
+#[test]
+fn a_tree_nested_100000_levels_deep_is_scanned_without_overflow() {
+    const DEPTH: usize = 100_000;
+    let repo = Repo::new();
+    let started = std::time::Instant::now();
+    let first = commit_deep_tree(&repo, DEPTH, &format!("PAT={}\n", token(31)), None);
+    let second = commit_deep_tree(
+        &repo,
+        DEPTH,
+        &format!("PAT={}\nNEW={}\n", token(31), token(32)),
+        Some(first),
+    );
+    eprintln!("built two {DEPTH}-level trees in {:?}", started.elapsed());
+    let run = patrol_git(&repo, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let path = format!("{}f", "a/".repeat(DEPTH));
+    assert_eq!(
+        run.findings(),
+        vec![
+            brief(PAT, &path, 1, &first.to_string()),
+            brief(PAT, &path, 2, &second.to_string()),
+        ]
+    );
+    assert_eq!(run.summary("unreadable"), 0, "{}", run.stderr);
+}
+
+/// A crafted tree entry whose name climbs out of the repository (`a/../../etc/passwd`, one
+/// name with slashes, as no checkout would allow) never becomes a SARIF URI outside
+/// `%SRCROOT%`.
+#[test]
+fn a_tree_entry_named_with_dot_dot_stays_under_srcroot_in_sarif() {
+    use git2::ObjectType::{Blob, Commit, Tree};
+    let repo = Repo::new();
+    let content = format!("PAT={}\n", token(33));
+    let blob = Oid::hash_object(Blob, content.as_bytes()).unwrap();
+    let mut tree = b"100644 a/../../etc/passwd\0".to_vec();
+    tree.extend_from_slice(blob.as_bytes());
+    let tree_id = Oid::hash_object(Tree, &tree).unwrap();
+    let commit = format!(
+        "tree {tree_id}\nauthor A <a@example.test> 1700000000 +0000\n\
+         committer A <a@example.test> 1700000000 +0000\n\ncrafted\n"
+    );
+    let ids = store_as_pack(
+        &repo,
+        &[
+            (Blob, content.into_bytes()),
+            (Tree, tree),
+            (Commit, commit.into_bytes()),
+        ],
+    );
+    repo.git(&["update-ref", "refs/heads/main", &ids[2].to_string()]);
+    let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
+        .args(["git", "--format", "sarif"])
+        .current_dir(repo.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    let loc = &results[0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(loc["uri"], "a/etc/passwd", "{loc}");
+    assert_eq!(loc["uriBaseId"], "%SRCROOT%");
 }

@@ -340,3 +340,19 @@ fn output_file_is_written_whole_and_private() {
         assert_eq!(mode & 0o777, 0o600);
     }
 }
+
+/// `-j` far beyond the machine is capped (at 4 per core), and the run says so.
+#[test]
+fn thread_count_is_capped_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.env"), format!("PAT={}\n", pat(109))).unwrap();
+    let (doc, out) = patrol_json(&["scan", "a.env", "-j", "5000"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(doc["summary"]["findings"], 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert!(
+        stderr.contains(&format!("--threads 5000 capped to {}", cores * 4)),
+        "{stderr}"
+    );
+}

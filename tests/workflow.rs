@@ -333,3 +333,54 @@ fn baseline_from_a_gitleaks_report() {
         "{stderr}"
     );
 }
+
+/// `baseline create --from` checks entries as loading does: it never writes a baseline that
+/// `--baseline` would then refuse.
+#[test]
+fn baseline_from_a_report_with_a_malformed_fingerprint_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "report.json",
+        r#"{"findings":[{"rule_id":"azure-devops-pat","fingerprint":"zz","path":"a"}],"summary":{}}"#,
+    );
+    let out = patrol(
+        &[
+            "baseline",
+            "create",
+            "--from",
+            "report.json",
+            "-o",
+            "b.json",
+        ],
+        d,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("malformed fingerprint"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!d.join("b.json").exists());
+}
+
+/// An error names its cause once (not `… (os error 2): … (os error 2)`).
+#[test]
+fn errors_do_not_repeat_their_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["scan", "missing-path"][..],
+        &["scan", ".", "--rules", "missing-rules.toml"][..],
+    ] {
+        let out = patrol(args, dir.path());
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let cause = stderr.matches("No such file or directory").count();
+        assert_eq!(cause, 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.matches("os error 2").count() <= 1,
+            "{args:?}: {stderr}"
+        );
+    }
+}

@@ -109,9 +109,14 @@ pub fn artifact_location(path: &str) -> ArtifactLocation {
         let uri = uri.replacen("%3A", ":", usize::from(is_drive));
         return ArtifactLocation::builder().uri(uri).build();
     }
-    let rel = path.trim_start_matches("./").trim_start_matches('/');
+    // Only names that stay under %SRCROOT%: `..`, `.` and empty components are dropped (a
+    // crafted tree entry such as `a/../../etc/passwd` must not point a viewer outside).
+    let rel: Vec<&str> = path
+        .split('/')
+        .filter(|c| !matches!(*c, "" | "." | ".."))
+        .collect();
     ArtifactLocation::builder()
-        .uri(utf8_percent_encode(rel, PATH_KEEP).to_string())
+        .uri(utf8_percent_encode(&rel.join("/"), PATH_KEEP).to_string())
         .uri_base_id(SRCROOT)
         .build()
 }

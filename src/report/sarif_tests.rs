@@ -94,6 +94,11 @@ fn artifact_uris_are_encoded_and_relative() {
     assert_eq!(a.uri_base_id, None);
     let a = artifact_location("C:\\src\\a.txt");
     assert_eq!(a.uri.as_deref(), Some("file:///C:/src/a.txt"));
+    // Never outside %SRCROOT%.
+    let a = artifact_location("a/../../etc/passwd");
+    assert_eq!(a.uri.as_deref(), Some("a/etc/passwd"));
+    let a = artifact_location("../.././x//y");
+    assert_eq!(a.uri.as_deref(), Some("x/y"));
 }
 
 #[test]

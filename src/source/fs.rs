@@ -43,6 +43,8 @@ pub struct Counters {
 pub enum SourceError {
     #[error("{path}: {}", io_reason(error))]
     Root { path: String, error: std::io::Error },
+    #[error("{path}: could not be read during the scan (see the warning above)")]
+    RootLost { path: String },
     #[error("bad exclude pattern '{pattern}': {message}")]
     Exclude { pattern: String, message: String },
 }
@@ -57,11 +59,14 @@ pub fn scan_paths(
     warn: &(dyn Fn(String) + Sync),
 ) -> Result<(Vec<Finding>, Summary), SourceError> {
     for root in roots {
-        std::fs::metadata(root).map_err(|error| SourceError::Root {
+        check_root(root).map_err(|error| SourceError::Root {
             path: root.display().to_string(),
             error,
         })?;
     }
+    // A root that stops being readable during the walk (removed, permissions changed): the
+    // scan is not complete, so it must not end in a clean report.
+    let lost_root: Mutex<Option<String>> = Mutex::new(None);
     let findings = Mutex::new(Vec::new());
     // With one directory root, paths are shown relative to it (as repository-relative paths).
     let base: Option<&Path> = match roots {
@@ -102,6 +107,7 @@ pub fn scan_paths(
         builder.build_parallel().run(|| {
             let mut buf = Vec::new();
             let findings = &findings;
+            let lost_root = &lost_root;
             Box::new(move |entry| {
                 if crate::interrupt::interrupted() {
                     return WalkState::Quit;
@@ -122,7 +128,7 @@ pub fn scan_paths(
                             }
                         }
                         let display = display_path(entry.path(), base);
-                        scan_file(
+                        let read = scan_file(
                             entry.path(),
                             &display,
                             &mut buf,
@@ -133,15 +139,25 @@ pub fn scan_paths(
                             findings,
                             warn,
                         );
+                        if !read && entry.depth() == 0 {
+                            *lost_root.lock().expect("no panics") = Some(display);
+                        }
                     }
                     Err(err) => {
                         counters.unreadable.fetch_add(1, Ordering::Relaxed);
                         warn(format!("{err}"));
+                        if err.depth() == Some(0) {
+                            *lost_root.lock().expect("no panics") =
+                                Some(root.display().to_string());
+                        }
                     }
                 }
                 WalkState::Continue
             })
         });
+    }
+    if let Some(path) = lost_root.into_inner().expect("no panics") {
+        return Err(SourceError::RootLost { path });
     }
     let mut findings = findings
         .into_inner()
@@ -165,6 +181,16 @@ pub fn scan_paths(
     Ok((findings, summary))
 }
 
+/// A root must be readable before the walk starts: a directory listable, a file openable.
+fn check_root(root: &Path) -> std::io::Result<()> {
+    if std::fs::metadata(root)?.is_dir() {
+        std::fs::read_dir(root).map(drop)
+    } else {
+        open_nonblocking(root).map(drop)
+    }
+}
+
+/// Read and scan one file; false when it could not be read (warned about and counted).
 #[allow(clippy::too_many_arguments)]
 fn scan_file(
     path: &Path,
@@ -176,10 +202,11 @@ fn scan_file(
     counters: &Counters,
     findings: &Mutex<Vec<Finding>>,
     warn: &(dyn Fn(String) + Sync),
-) {
+) -> bool {
     let unreadable = |e: std::io::Error| {
         counters.unreadable.fetch_add(1, Ordering::Relaxed);
         warn(format!("cannot read {display}: {e}"));
+        false
     };
     let file = match open_nonblocking(path) {
         Ok(f) => f,
@@ -190,7 +217,7 @@ fn scan_file(
         Ok(m) if !m.is_file() => {
             counters.other.fetch_add(1, Ordering::Relaxed);
             warn(format!("skipped {display}: no longer a regular file"));
-            return;
+            return true;
         }
         Ok(m) => m.len(),
         Err(e) => return unreadable(e),
@@ -202,7 +229,7 @@ fn scan_file(
             human_bytes(len),
             human_bytes(walk.max_file_size)
         ));
-        return;
+        return true;
     }
     buf.clear();
     // Read at most one byte past the limit: a file that grew while we looked is still bounded.
@@ -214,7 +241,7 @@ fn scan_file(
         warn(format!(
             "skipped {display}: grew past --max-file-size while read"
         ));
-        return;
+        return true;
     }
     counters.files.fetch_add(1, Ordering::Relaxed);
     counters
@@ -247,6 +274,7 @@ fn scan_file(
             .expect("no panics while holding the lock")
             .extend(result.findings);
     }
+    true
 }
 
 /// Open for reading without blocking: opening a FIFO for reading blocks until a writer

@@ -42,6 +42,11 @@ pub enum GitError {
     Open { path: String, message: String },
     #[error("bad range '{spec}': {message}")]
     Range { spec: String, message: String },
+    #[error(
+        "nothing in {repo} could be read ({unreadable} unreadable references or objects, \
+         named above); a history that cannot be read is not reported clean"
+    )]
+    NothingReadable { repo: String, unreadable: u64 },
     #[error("cannot {what} in {repo}: {message}")]
     Repo {
         what: &'static str,
@@ -323,23 +328,76 @@ impl<'w> TreeMemo<'w> {
         }
     }
 
-    fn holds(&self, repo: &Repository, oid: Oid) -> bool {
+    fn known(&self, oid: Oid) -> Option<bool> {
         let i = oid.as_bytes()[0] as usize % self.shards.len();
-        if let Some(&known) = self.shards[i].lock().expect("no panics").get(&oid) {
+        self.shards[i].lock().expect("no panics").get(&oid).copied()
+    }
+
+    fn remember(&self, oid: Oid, found: bool) {
+        let i = oid.as_bytes()[0] as usize % self.shards.len();
+        self.shards[i].lock().expect("no panics").insert(oid, found);
+    }
+
+    /// Whether tree `oid` holds a wanted blob. A post-order walk with an explicit stack, so a
+    /// hostile tree nested 100,000 levels deep costs memory, not the thread's stack.
+    fn holds(&self, repo: &Repository, oid: Oid) -> bool {
+        if let Some(known) = self.known(oid) {
             return known;
         }
-        // An unreadable tree may hold anything: look inside it (and warn) during attribution.
-        let found = match repo.find_tree(oid) {
-            Ok(tree) => tree.iter().any(|e| match e.kind() {
-                Some(git2::ObjectType::Blob) => self.wanted.contains(&e.id()),
-                Some(git2::ObjectType::Tree) => self.holds(repo, e.id()),
-                _ => false,
-            }),
-            Err(_) => true,
-        };
-        self.shards[i].lock().expect("no panics").insert(oid, found);
-        found
+        let mut stack = vec![self.open(repo, oid)];
+        loop {
+            let top = stack.last_mut().expect("popped only when finished");
+            let next = if top.found { None } else { top.subtrees.pop() };
+            match next {
+                Some(sub) => match self.known(sub) {
+                    Some(found) => top.found |= found,
+                    None => stack.push(self.open(repo, sub)),
+                },
+                None => {
+                    let done = stack.pop().expect("non-empty");
+                    self.remember(done.oid, done.found);
+                    match stack.last_mut() {
+                        Some(parent) => parent.found |= done.found,
+                        None => return done.found,
+                    }
+                }
+            }
+        }
     }
+
+    /// Read one tree: whether it holds a wanted blob directly, and its subtrees to look into.
+    fn open(&self, repo: &Repository, oid: Oid) -> MemoFrame {
+        let mut frame = MemoFrame {
+            oid,
+            found: false,
+            subtrees: Vec::new(),
+        };
+        match repo.find_tree(oid) {
+            Ok(tree) => {
+                for e in tree.iter() {
+                    match e.kind() {
+                        Some(git2::ObjectType::Blob) if self.wanted.contains(&e.id()) => {
+                            frame.found = true;
+                            break;
+                        }
+                        Some(git2::ObjectType::Tree) => frame.subtrees.push(e.id()),
+                        _ => {}
+                    }
+                }
+            }
+            // An unreadable tree may hold anything: look inside it (and warn) during attribution.
+            Err(_) => frame.found = true,
+        }
+        frame
+    }
+}
+
+/// One tree on [`TreeMemo::holds`]'s stack.
+struct MemoFrame {
+    oid: Oid,
+    found: bool,
+    /// Subtrees not yet looked into.
+    subtrees: Vec<Oid>,
 }
 
 /// One `Repository` per worker thread: libgit2 handles are not `Sync`, and one handle each
@@ -442,16 +500,28 @@ pub fn scan_history_skipping(
         warn(commits::shallow_note(repo));
     }
     counters.enter(Phase::ListingCommits);
-    let (mut commits, boundary) = match selection {
-        Selection::All | Selection::AllObjects => (
-            commits::all_commits(repo, counters, warn)?,
-            commits::Boundary {
+    let (mut commits, roots, boundary) = match selection {
+        Selection::All | Selection::AllObjects => {
+            let tips = commits::all_commits(repo, counters, warn)?;
+            let boundary = commits::Boundary {
                 blobs: HashSet::new(),
                 trees: HashSet::new(),
-            },
-        ),
-        Selection::Range(spec) => commits::range_commits(repo, spec, counters, warn)?,
+            };
+            (tips.commits, tips.roots, boundary)
+        }
+        Selection::Range(spec) => {
+            let (commits, boundary) = commits::range_commits(repo, spec, counters, warn)?;
+            (commits, Vec::new(), boundary)
+        }
     };
+    // Fail closed: refs and HEAD that could not be read are no proof of a clean history.
+    let nothing_read = |counters: &Counters| GitError::NothingReadable {
+        repo: repo_name.clone(),
+        unreadable: counters.unreadable.load(Ordering::Relaxed),
+    };
+    if commits.is_empty() && roots.is_empty() && counters.unreadable.load(Ordering::Relaxed) > 0 {
+        return Err(nothing_read(counters));
+    }
 
     let whole = !matches!(selection, Selection::Range(_));
     let notes = if whole {
@@ -516,6 +586,28 @@ pub fn scan_history_skipping(
             a.append(&mut b);
             a
         });
+    // Refs to trees and blobs, after every commit: a blob that some commit holds is reported
+    // at that commit, not under the ref.
+    let mut from_refs: Vec<(Oid, Vec<u8>)> = Vec::new();
+    let mut ref_names: HashMap<Oid, String> = HashMap::new();
+    for root in &roots {
+        let mut found = Vec::new();
+        let walked = pool.with(|r| match root.kind {
+            git2::ObjectType::Tree => discover_tree(r, root.oid, &root.name, &ctx, &mut found),
+            _ => {
+                if let Visit::Claimed = ctx.table.visit(root.oid) {
+                    found.push((root.oid, Vec::new()));
+                }
+            }
+        });
+        if let Err(e) = walked {
+            cannot_open(e);
+        }
+        for (oid, path) in found {
+            ref_names.insert(oid, root.name.clone());
+            from_refs.push((oid, path));
+        }
+    }
     let note_blobs: HashSet<Oid> = notes.blobs.iter().map(|(b, _)| *b).collect();
     let mut orphans: HashSet<Oid> = HashSet::new();
     for &b in &odb.blobs {
@@ -547,6 +639,29 @@ pub fn scan_history_skipping(
         }
     });
     drop(blobs);
+    let mut ref_findings = Vec::new();
+    let scanned = pool.with(|r| {
+        for (oid, path) in &from_refs {
+            let state = scan_one(r, *oid, path, &ctx);
+            if let BlobState::Findings(found) = state {
+                let name = &ref_names[oid];
+                // `ref:path` as git spells an object inside a tree; a blob's ref alone.
+                let shown = if path.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{name}:{}", String::from_utf8_lossy(path))
+                };
+                for mut f in found {
+                    f.set_file_path(&shown);
+                    ref_findings.push(f);
+                }
+            }
+            ctx.table.finish(*oid, BlobState::Clean);
+        }
+    });
+    if let Err(e) = scanned {
+        cannot_open(e);
+    }
 
     let gitlinks = counters.gitlinks.load(Ordering::Relaxed);
     if gitlinks > 0 {
@@ -610,6 +725,7 @@ pub fn scan_history_skipping(
         unreadable_extra = u + v;
     }
     findings.extend(extra);
+    findings.append(&mut ref_findings);
     if !unreachable_commits.is_empty() {
         let ids: HashSet<String> = unreachable_commits.iter().map(Oid::to_string).collect();
         for f in &mut findings {
@@ -619,6 +735,12 @@ pub fn scan_history_skipping(
         }
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    if counters.blobs_scanned.load(Ordering::Relaxed) == 0
+        && counters.large.load(Ordering::Relaxed) == 0
+        && counters.unreadable.load(Ordering::Relaxed) > 0
+    {
+        return Err(nothing_read(counters));
+    }
 
     let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
     let summary = Summary {
@@ -646,25 +768,39 @@ pub fn scan_history_skipping(
 /// Walk the trees of commit `id` that no worker has walked yet, collecting each blob the first
 /// time any worker meets it (with the path it was met at, for warnings).
 fn discover(repo: &Repository, id: Oid, ctx: &Ctx<'_>, found: &mut Vec<(Oid, Vec<u8>)>) {
+    match repo.find_commit(id) {
+        Ok(c) => {
+            let messages = objects::message_findings(ctx.matcher, ctx.opts, &c);
+            if !messages.is_empty() {
+                ctx.extra
+                    .lock()
+                    .expect("no panics while holding the lock")
+                    .extend(messages);
+            }
+            discover_tree(repo, c.tree_id(), &format!("commit {id}"), ctx, found)
+        }
+        Err(e) => {
+            ctx.counters.unreadable.fetch_add(1, Ordering::Relaxed);
+            (ctx.warn)(format!("cannot read commit {id}: {}", e.message()));
+        }
+    }
+}
+
+/// [`discover`] from a tree; `within` names the commit or ref in warnings.
+fn discover_tree(
+    repo: &Repository,
+    root: Oid,
+    within: &str,
+    ctx: &Ctx<'_>,
+    found: &mut Vec<(Oid, Vec<u8>)>,
+) {
     let unreadable = |msg: String| {
         ctx.counters.unreadable.fetch_add(1, Ordering::Relaxed);
         (ctx.warn)(msg);
     };
-    let root = match repo.find_commit(id) {
-        Ok(c) => {
-            let found = objects::message_findings(ctx.matcher, ctx.opts, &c);
-            if !found.is_empty() {
-                ctx.extra
-                    .lock()
-                    .expect("no panics while holding the lock")
-                    .extend(found);
-            }
-            c.tree_id()
-        }
-        Err(e) => return unreadable(format!("cannot read commit {id}: {}", e.message())),
-    };
-    let mut stack: Vec<(Oid, Vec<u8>)> = vec![(root, Vec::new())];
-    while let Some((oid, path)) = stack.pop() {
+    let mut paths = introduced::PathArena::default();
+    let mut stack: Vec<(Oid, usize)> = vec![(root, introduced::PathArena::ROOT)];
+    while let Some((oid, dir)) = stack.pop() {
         if !ctx.trees.insert(oid) {
             continue;
         }
@@ -672,8 +808,8 @@ fn discover(repo: &Repository, id: Oid, ctx: &Ctx<'_>, found: &mut Vec<(Oid, Vec
             Ok(t) => t,
             Err(e) => {
                 unreadable(format!(
-                    "cannot read tree {oid} at '{}' in commit {id}: {}",
-                    String::from_utf8_lossy(&path),
+                    "cannot read tree {oid} at '{}' in {within}: {}",
+                    String::from_utf8_lossy(&paths.path(dir)),
                     e.message()
                 ));
                 continue;
@@ -682,7 +818,7 @@ fn discover(repo: &Repository, id: Oid, ctx: &Ctx<'_>, found: &mut Vec<(Oid, Vec
         for entry in tree.iter() {
             match entry.kind() {
                 Some(git2::ObjectType::Tree) => {
-                    stack.push((entry.id(), introduced::join(&path, entry.name_bytes())))
+                    stack.push((entry.id(), paths.child(dir, entry.name_bytes())))
                 }
                 Some(git2::ObjectType::Blob) => {
                     let blob = entry.id();
@@ -691,7 +827,7 @@ fn discover(repo: &Repository, id: Oid, ctx: &Ctx<'_>, found: &mut Vec<(Oid, Vec
                             ctx.table.finish(blob, BlobState::Skipped);
                             ctx.counters.blobs_known.fetch_add(1, Ordering::Relaxed);
                         } else {
-                            found.push((blob, introduced::join(&path, entry.name_bytes())));
+                            found.push((blob, paths.file(dir, entry.name_bytes())));
                         }
                     }
                 }

@@ -122,3 +122,63 @@ pub fn finding_paths(doc: &serde_json::Value) -> Vec<String> {
     v.sort();
     v
 }
+
+/// Run the real binary as an unprivileged user when the test runs as root (whom permission
+/// bits do not stop), through `setpriv` or `runuser`; as is otherwise. `None` (with a note on
+/// stderr) when running as root and neither tool works: the caller skips its assertions.
+/// The binary is copied to a world-readable temporary directory; `cwd` and what the run
+/// reads must be reachable by user 65534 (`nobody`).
+pub fn run_unprivileged(args: &[&str], cwd: &Path) -> Option<std::process::Output> {
+    if unsafe { libc::geteuid() } != 0 {
+        return Some(patrol_cmd(args, cwd).output().expect("run patrol"));
+    }
+    let bin_dir = tempfile::Builder::new()
+        .prefix("patrol-bin-")
+        .tempdir_in("/tmp")
+        .expect("temp dir");
+    let bin = bin_dir.path().join("patrol");
+    std::fs::copy(env!("CARGO_BIN_EXE_patrol"), &bin).expect("copy binary");
+    chmod_tree(bin_dir.path(), 0o755);
+    chmod_tree(&bin, 0o755);
+    let bin = bin.to_str().expect("UTF-8 temp path");
+    let wrappers: [&[&str]; 2] = [
+        &[
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+        ],
+        &["runuser", "-u", "nobody", "--"],
+    ];
+    for wrapper in wrappers {
+        let probe = Command::new(wrapper[0])
+            .args(&wrapper[1..])
+            .arg("true")
+            .current_dir(cwd)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        if !probe.is_ok_and(|s| s.success()) {
+            continue;
+        }
+        let out = Command::new(wrapper[0])
+            .args(&wrapper[1..])
+            .arg(bin)
+            .args(args)
+            .current_dir(cwd)
+            .env_remove("RUST_BACKTRACE")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run patrol unprivileged");
+        return Some(out);
+    }
+    eprintln!("note: running as root and neither setpriv nor runuser works; skipped");
+    None
+}
+
+/// Set the permission bits of one path.
+pub fn chmod_tree(p: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}

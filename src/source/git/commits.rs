@@ -1,5 +1,5 @@
-//! Which commits a history scan covers: everything reachable from the refs, HEAD and every
-//! stash entry, or the commits of an `A..B` range together with the blobs present at its
+//! Which commits a history scan covers: everything reachable from the refs, every worktree's
+//! HEAD and every stash entry (plus refs to trees and blobs), or the commits of an `A..B` range together with the blobs present at its
 //! boundary (which the range does not report again).
 
 use super::{Counters, GitError, introduced};
@@ -26,20 +26,43 @@ pub(super) fn shallow_note(repo: &Repository) -> String {
     )
 }
 
-/// Every commit reachable from any ref, HEAD, or any stash entry. A walk of our own (not
+/// A ref that names a tree or a blob rather than a commit: scanned as it is, reported under
+/// the ref's name.
+#[derive(Debug, Clone)]
+pub(super) struct RefRoot {
+    pub name: String,
+    pub oid: Oid,
+    pub kind: ObjectType,
+}
+
+/// What a full history scan starts from.
+pub(super) struct Tips {
+    /// Every commit reachable from a ref, a worktree's HEAD or a stash entry.
+    pub commits: Vec<Oid>,
+    /// Refs to trees and blobs.
+    pub roots: Vec<RefRoot>,
+}
+
+/// Every commit reachable from any ref, every worktree's HEAD (as `git rev-list --all`), or
+/// any stash entry, and the refs that point at trees or blobs. A walk of our own (not
 /// libgit2's revwalk) so that one missing commit costs a warning, not the rest of the history.
+/// A ref, HEAD or commit that cannot be read is a warning and an `unreadable` count.
 pub(super) fn all_commits(
     repo: &Repository,
     counters: &Counters,
     warn: &(dyn Fn(String) + Sync),
-) -> Result<Vec<Oid>, GitError> {
+) -> Result<Tips, GitError> {
     let repo_err = |what, e: git2::Error| GitError::Repo {
         what,
         repo: repo.path().display().to_string(),
         message: e.message().to_string(),
     };
+    let unreadable = |msg: String| {
+        counters.unreadable.fetch_add(1, Ordering::Relaxed);
+        warn(msg);
+    };
     let mut tips = Vec::new();
-    let mut not_commits = 0u64;
+    let mut roots = Vec::new();
     for r in repo
         .references()
         .map_err(|e| repo_err("list references", e))?
@@ -47,7 +70,7 @@ pub(super) fn all_commits(
         let r = match r {
             Ok(r) => r,
             Err(e) => {
-                warn(format!("cannot read a reference: {}", e.message()));
+                unreadable(format!("cannot read a reference: {}", e.message()));
                 continue;
             }
         };
@@ -55,23 +78,45 @@ pub(super) fn all_commits(
         if r.name_bytes().starts_with(b"refs/notes/") {
             continue;
         }
-        match r.peel(ObjectType::Commit) {
-            Ok(obj) => tips.push(obj.id()),
-            Err(_) => not_commits += 1,
+        let name = String::from_utf8_lossy(r.name_bytes()).into_owned();
+        match r.resolve().and_then(|r| r.peel(ObjectType::Any)) {
+            Ok(obj) => match obj.kind() {
+                Some(ObjectType::Commit) => tips.push(obj.id()),
+                Some(kind @ (ObjectType::Tree | ObjectType::Blob)) => roots.push(RefRoot {
+                    name,
+                    oid: obj.id(),
+                    kind,
+                }),
+                _ => unreadable(format!(
+                    "cannot read reference {name}: not a commit, tree or blob"
+                )),
+            },
+            Err(e) => unreadable(format!("cannot read reference {name}: {}", e.message())),
         }
     }
-    if let Ok(head) = repo.head()
-        && let Ok(obj) = head.peel(ObjectType::Commit)
-    {
-        tips.push(obj.id());
+    for (head, from) in worktree_heads(repo, &unreadable) {
+        match head {
+            Head::Commit(id) => tips.push(id),
+            Head::Ref(name) => match repo.find_reference(&name) {
+                Ok(r) => match r.peel(ObjectType::Commit) {
+                    Ok(obj) => tips.push(obj.id()),
+                    Err(e) => unreadable(format!("cannot read {from}: {}", e.message())),
+                },
+                // A branch not born yet (no commit on it): nothing to scan.
+                Err(e) if e.code() == git2::ErrorCode::NotFound => {}
+                Err(e) => unreadable(format!("cannot read {from}: {}", e.message())),
+            },
+        }
     }
     // Older stash entries live only in the reflog of refs/stash.
     if let Ok(log) = repo.reflog("refs/stash") {
         tips.extend(log.iter().map(|e| e.id_new()).filter(|id| !id.is_zero()));
     }
-    if not_commits > 0 {
+    if !roots.is_empty() {
         warn(format!(
-            "{not_commits} reference(s) point to a tree or blob rather than a commit; not scanned"
+            "{} reference(s) point to a tree or blob rather than a commit; scanned and reported \
+             under the reference's name",
+            roots.len()
         ));
     }
 
@@ -82,8 +127,7 @@ pub(super) fn all_commits(
         let commit = match repo.find_commit(id) {
             Ok(c) => c,
             Err(e) => {
-                counters.unreadable.fetch_add(1, Ordering::Relaxed);
-                warn(format!("cannot read commit {id}: {}", e.message()));
+                unreadable(format!("cannot read commit {id}: {}", e.message()));
                 continue;
             }
         };
@@ -95,7 +139,49 @@ pub(super) fn all_commits(
             }
         }
     }
-    Ok(commits)
+    Ok(Tips { commits, roots })
+}
+
+/// What a worktree's HEAD names.
+enum Head {
+    Commit(Oid),
+    Ref(String),
+}
+
+/// The HEAD of the main worktree and of every linked worktree (each has its own, in the common
+/// git directory), with a description for warnings. Unreadable ones are reported to
+/// `unreadable` and left out.
+fn worktree_heads(repo: &Repository, unreadable: &dyn Fn(String)) -> Vec<(Head, String)> {
+    let common = repo.commondir();
+    let mut files = vec![(common.join("HEAD"), "HEAD".to_string())];
+    if let Ok(names) = repo.worktrees() {
+        for name in names.iter().flatten().flatten() {
+            files.push((
+                common.join("worktrees").join(name).join("HEAD"),
+                format!("HEAD of worktree {name}"),
+            ));
+        }
+    }
+    let mut heads = Vec::new();
+    for (file, what) in files {
+        let text = match std::fs::read(&file) {
+            Ok(t) => t,
+            Err(e) => {
+                unreadable(format!("cannot read {what} ({}): {e}", file.display()));
+                continue;
+            }
+        };
+        let text = String::from_utf8_lossy(&text);
+        let text = text.trim();
+        match text.strip_prefix("ref:") {
+            Some(name) => heads.push((Head::Ref(name.trim().to_string()), what)),
+            None => match Oid::from_str(text) {
+                Ok(id) => heads.push((Head::Commit(id), what)),
+                Err(_) => unreadable(format!("cannot read {what}: not a commit id or a ref")),
+            },
+        }
+    }
+    heads
 }
 
 /// What a `--range` leaves out: the blobs (and the trees holding them) that existed at the

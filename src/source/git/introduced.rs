@@ -32,7 +32,8 @@ struct Walk<'r> {
     relevant: &'r dyn Fn(Oid) -> bool,
     out: Introduced,
     /// Directories that are new at a path: expanded after the removed side is known.
-    added_trees: Vec<(Oid, Vec<u8>)>,
+    added_trees: Vec<(Oid, usize)>,
+    paths: PathArena,
     removed_trees: Vec<Oid>,
     removed_blobs: HashSet<Oid>,
 }
@@ -54,23 +55,28 @@ pub fn introduced_within(
         relevant,
         out: Introduced::default(),
         added_trees: Vec::new(),
+        paths: PathArena::default(),
         removed_trees: Vec::new(),
         removed_blobs: HashSet::new(),
     };
-    let mut prefix = Vec::new();
-    compare(repo, tree, parents, &mut prefix, &mut walk);
+    // Changed subtrees still to compare: a stack, not recursion, so that a hostile tree nested
+    // 100,000 levels deep cannot overflow the thread's stack.
+    let mut pending = vec![(tree.clone(), parents.to_vec(), PathArena::ROOT)];
+    while let Some((tree, parents, prefix)) = pending.pop() {
+        compare(repo, &tree, &parents, prefix, &mut walk, &mut pending);
+    }
 
     let removed_tree_ids: HashSet<Oid> = walk.removed_trees.iter().copied().collect();
     let added_trees = std::mem::take(&mut walk.added_trees);
-    for (oid, path) in added_trees {
+    for (oid, dir) in added_trees {
         // A directory moved as is: nothing in it is new.
         if !removed_tree_ids.contains(&oid) {
-            expand(repo, oid, path, &mut walk, Side::Added);
+            expand(repo, oid, dir, &mut walk, Side::Added);
         }
     }
     if !walk.out.blobs.is_empty() && !parents.is_empty() {
         for oid in std::mem::take(&mut walk.removed_trees) {
-            expand(repo, oid, Vec::new(), &mut walk, Side::Removed);
+            expand(repo, oid, PathArena::ROOT, &mut walk, Side::Removed);
         }
         let removed = &walk.removed_blobs;
         walk.out.blobs.retain(|(oid, _)| !removed.contains(oid));
@@ -90,12 +96,55 @@ pub fn join(prefix: &[u8], name: &[u8]) -> Vec<u8> {
     p
 }
 
-fn compare(
-    repo: &Repository,
-    tree: &Tree<'_>,
-    parents: &[Tree<'_>],
-    prefix: &mut Vec<u8>,
+/// A changed subtree, its parents' versions and its path (in [`Walk::paths`]): compared later.
+type Pending<'r> = (Tree<'r>, Vec<Tree<'r>>, usize);
+
+/// Compare one level: entries of `tree` against the same names in `parents`, pushing changed
+/// subtrees onto `pending`.
+/// Directory paths of a tree walk as `(parent, name)` links: a walk stores one name per
+/// directory instead of one full path per directory, so a tree nested 100,000 levels deep
+/// costs memory and time in proportion to its depth, not to the sum of its path lengths.
+/// Full paths are built only for what is reported.
+#[derive(Debug, Default)]
+pub struct PathArena {
+    nodes: Vec<(usize, Vec<u8>)>,
+}
+
+impl PathArena {
+    /// The node of the root directory (empty path).
+    pub const ROOT: usize = usize::MAX;
+
+    /// The directory `name` inside `parent`.
+    pub fn child(&mut self, parent: usize, name: &[u8]) -> usize {
+        self.nodes.push((parent, name.to_vec()));
+        self.nodes.len() - 1
+    }
+
+    /// The full path of `node`.
+    pub fn path(&self, mut node: usize) -> Vec<u8> {
+        let mut names = Vec::new();
+        while node != Self::ROOT {
+            let (parent, name) = &self.nodes[node];
+            names.push(name.as_slice());
+            node = *parent;
+        }
+        names.reverse();
+        names.join(&b'/')
+    }
+
+    /// `path(dir)/name`.
+    pub fn file(&self, dir: usize, name: &[u8]) -> Vec<u8> {
+        join(&self.path(dir), name)
+    }
+}
+
+fn compare<'r>(
+    repo: &'r Repository,
+    tree: &Tree<'r>,
+    parents: &[Tree<'r>],
+    dir: usize,
     walk: &mut Walk<'_>,
+    pending: &mut Vec<Pending<'r>>,
 ) {
     for entry in tree.iter() {
         let name = entry.name_bytes();
@@ -123,33 +172,35 @@ fn compare(
         }
         match kind {
             Some(ObjectType::Tree) if parent_subtrees.is_empty() => {
-                walk.added_trees.push((oid, join(prefix, name)));
+                let sub = walk.paths.child(dir, name);
+                walk.added_trees.push((oid, sub));
             }
             Some(ObjectType::Tree) => {
                 let mut subs = Vec::with_capacity(parent_subtrees.len());
-                let path = join(prefix, name);
+                let sub_dir = walk.paths.child(dir, name);
+                let lossy =
+                    |w: &Walk<'_>| String::from_utf8_lossy(&w.paths.path(sub_dir)).into_owned();
                 for pid in parent_subtrees {
                     match repo.find_tree(pid) {
                         Ok(t) => subs.push(t),
-                        Err(_) => walk
-                            .out
-                            .unreadable
-                            .push((pid, String::from_utf8_lossy(&path).into_owned())),
+                        Err(_) => {
+                            let path = lossy(walk);
+                            walk.out.unreadable.push((pid, path));
+                        }
                     }
                 }
                 match repo.find_tree(oid) {
-                    Ok(sub) => {
-                        let saved = std::mem::replace(prefix, path);
-                        compare(repo, &sub, &subs, prefix, walk);
-                        *prefix = saved;
+                    Ok(sub) => pending.push((sub, subs, sub_dir)),
+                    Err(_) => {
+                        let path = lossy(walk);
+                        walk.out.unreadable.push((oid, path));
                     }
-                    Err(_) => walk
-                        .out
-                        .unreadable
-                        .push((oid, String::from_utf8_lossy(&path).into_owned())),
                 }
             }
-            Some(ObjectType::Blob) => walk.out.blobs.push((oid, join(prefix, name))),
+            Some(ObjectType::Blob) => {
+                let path = walk.paths.file(dir, name);
+                walk.out.blobs.push((oid, path));
+            }
             Some(ObjectType::Commit) => walk.out.gitlinks += 1,
             _ => {}
         }
@@ -190,10 +241,10 @@ enum Side {
 }
 
 /// Every blob under a tree, without recursion (deep trees cannot overflow the stack).
-fn expand(repo: &Repository, root: Oid, root_path: Vec<u8>, walk: &mut Walk<'_>, side: Side) {
-    let mut stack = vec![(root, root_path)];
+fn expand(repo: &Repository, root: Oid, root_dir: usize, walk: &mut Walk<'_>, side: Side) {
+    let mut stack = vec![(root, root_dir)];
     let mut seen_trees = HashSet::new();
-    while let Some((oid, path)) = stack.pop() {
+    while let Some((oid, dir)) = stack.pop() {
         if side == Side::Removed && !seen_trees.insert(oid) {
             continue;
         }
@@ -201,9 +252,8 @@ fn expand(repo: &Repository, root: Oid, root_path: Vec<u8>, walk: &mut Walk<'_>,
             Ok(t) => t,
             Err(_) => {
                 if side == Side::Added {
-                    walk.out
-                        .unreadable
-                        .push((oid, String::from_utf8_lossy(&path).into_owned()));
+                    let path = String::from_utf8_lossy(&walk.paths.path(dir)).into_owned();
+                    walk.out.unreadable.push((oid, path));
                 }
                 continue;
             }
@@ -214,13 +264,16 @@ fn expand(repo: &Repository, root: Oid, root_path: Vec<u8>, walk: &mut Walk<'_>,
             }
             match (entry.kind(), side) {
                 (Some(ObjectType::Tree), Side::Added) => {
-                    stack.push((entry.id(), join(&path, entry.name_bytes())))
+                    let sub = walk.paths.child(dir, entry.name_bytes());
+                    stack.push((entry.id(), sub));
                 }
-                (Some(ObjectType::Tree), Side::Removed) => stack.push((entry.id(), Vec::new())),
-                (Some(ObjectType::Blob), Side::Added) => walk
-                    .out
-                    .blobs
-                    .push((entry.id(), join(&path, entry.name_bytes()))),
+                (Some(ObjectType::Tree), Side::Removed) => {
+                    stack.push((entry.id(), PathArena::ROOT))
+                }
+                (Some(ObjectType::Blob), Side::Added) => {
+                    let path = walk.paths.file(dir, entry.name_bytes());
+                    walk.out.blobs.push((entry.id(), path));
+                }
                 (Some(ObjectType::Blob), Side::Removed) => {
                     walk.removed_blobs.insert(entry.id());
                 }

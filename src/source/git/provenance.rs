@@ -11,7 +11,7 @@
 use crate::detect::Matcher;
 use crate::finding::{CommitInfo, Finding};
 use crate::scan::{ScanOptions, scan_blob};
-use git2::{Commit, ObjectType, Oid, Repository};
+use git2::{Commit, ObjectType, Oid, Repository, Tree};
 use std::collections::{HashMap, HashSet};
 
 /// `blob` entered history at `path` in `commit`.
@@ -110,15 +110,10 @@ impl<'r> Attributor<'r> {
     /// Keys of the findings that the parents' versions of `path` already held.
     fn carried_from_parents(&mut self, commit: &Commit<'_>, path: &[u8]) -> HashSet<CarriedKey> {
         let mut carried = HashSet::new();
-        let Some(path) = repo_path(path) else {
-            return carried;
-        };
         for parent in commit.parents() {
             let Ok(tree) = parent.tree() else { continue };
-            if let Ok(entry) = tree.get_path(&path)
-                && entry.kind() == Some(ObjectType::Blob)
-            {
-                carried.extend(self.keys_of(entry.id()).iter().cloned());
+            if let Some(blob) = blob_at(self.repo, tree, path) {
+                carried.extend(self.keys_of(blob).iter().cloned());
             }
         }
         carried
@@ -160,15 +155,24 @@ pub fn read_and_scan(
     Ok(scan_blob(matcher, blob.content(), "<blob>", opts).findings)
 }
 
-#[cfg(unix)]
-fn repo_path(bytes: &[u8]) -> Option<std::path::PathBuf> {
-    use std::os::unix::ffi::OsStrExt;
-    Some(std::ffi::OsStr::from_bytes(bytes).into())
-}
-
-#[cfg(not(unix))]
-fn repo_path(bytes: &[u8]) -> Option<std::path::PathBuf> {
-    std::str::from_utf8(bytes).ok().map(Into::into)
+/// The blob at `path` (`/`-separated) under `tree`, looked up one level at a time
+/// (libgit2's own lookup by path recurses once per directory level).
+fn blob_at<'r>(repo: &'r Repository, mut tree: Tree<'r>, path: &[u8]) -> Option<Oid> {
+    let mut names = path.split(|&b| b == b'/').peekable();
+    while let Some(name) = names.next() {
+        let (id, kind) = {
+            let entry = tree.get_name_bytes(name)?;
+            (entry.id(), entry.kind())
+        };
+        if names.peek().is_none() {
+            return (kind == Some(ObjectType::Blob)).then_some(id);
+        }
+        if kind != Some(ObjectType::Tree) {
+            return None;
+        }
+        tree = repo.find_tree(id).ok()?;
+    }
+    None
 }
 
 /// Commit metadata as findings carry it.
