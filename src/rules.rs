@@ -141,6 +141,10 @@ pub struct Rule {
     /// and Title case.
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// Match `keywords` exactly as written only (for case-exact signatures such as `+ASt` or
+    /// `JQQJ99`): fewer literals keep the literal search on its fast path.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exact_keywords: bool,
     /// How many bytes before its keyword a match can start (default 256). Exact values keep
     /// the regex from re-reading text before every keyword hit.
     #[serde(default)]

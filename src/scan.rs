@@ -290,9 +290,11 @@ fn collect(
     // Each (rule, secret) once: its finding's index, or `None` once the cap dropped it. A log
     // repeating one token half a million times gives one finding with that count.
     let mut seen: HashMap<(usize, String), Option<usize>> = HashMap::new();
+    let test_role = is_test_path(from.path) || from.member.is_some_and(is_test_path);
     for mut m in matches {
         let rule = matcher.rule(m.rule);
-        if rule.confidence < opts.min_confidence {
+        let confidence = effective_confidence(rule, &m, test_role);
+        if confidence < opts.min_confidence {
             continue;
         }
         let (line, column, line_start, line_end) = pos.locate(m.start);
@@ -355,7 +357,7 @@ fn collect(
             ),
             line_hash: hash.clone(),
             secret: Secret::new(m.secret),
-            confidence: rule.confidence,
+            confidence,
             severity: rule.severity,
             organization_source: m.organization.as_ref().map(|o| o.1),
             organization: m.organization.map(|o| o.0),
@@ -368,6 +370,79 @@ fn collect(
             occurrences: 1,
         });
     }
+}
+
+/// A finding's confidence: its rule's; low for a checksum-valid token with a constant payload
+/// (a test vector); one level lower for a credential that looks like test data, and one level lower again for a credential without a checksum in a file whose role is
+/// testing. A token whose checksum holds keeps its rule's confidence wherever it is.
+fn effective_confidence(rule: &crate::rules::Rule, m: &Match, test_role: bool) -> Confidence {
+    let lower = |c: Confidence| match c {
+        Confidence::High => Confidence::Medium,
+        _ => Confidence::Low,
+    };
+    let checksummed = matcher_validated(rule, m);
+    if m.weak && checksummed {
+        // A checksum-valid test vector (constant payload): shown only at low confidence.
+        return Confidence::Low;
+    }
+    let mut c = rule.confidence;
+    if m.weak {
+        c = lower(c);
+    }
+    if test_role && !checksummed {
+        c = lower(c);
+    }
+    c
+}
+
+/// Whether the reported secret was proven by a checksum (its own rule's or a token's found
+/// inside a decoded credential, which is then reported under the token's rule).
+fn matcher_validated(rule: &crate::rules::Rule, m: &Match) -> bool {
+    rule.validator.is_some() || m.rule != m.origin
+}
+
+/// Whether a path names a file whose role is testing: a `test`/`tests`/`spec`/`__tests__`/
+/// `testdata`/`fixtures` directory, or a file named like `test_x.py`, `x_test.go`,
+/// `x.test.ts`, `x.spec.js`, `XTests.cs`, `test.c`.
+pub fn is_test_path(path: &str) -> bool {
+    let lower = path.replace('\\', "/").to_ascii_lowercase();
+    let mut parts: Vec<&str> = lower.split('/').collect();
+    let file = parts.pop().unwrap_or("");
+    const DIRS: &[&str] = &[
+        "test",
+        "tests",
+        "testing",
+        "spec",
+        "specs",
+        "__tests__",
+        "__mocks__",
+        "testdata",
+        "test-data",
+        "test_data",
+        "fixtures",
+        "mocks",
+        "testlib",
+        "libtest",
+        "tunit",
+        "unittests",
+    ];
+    if parts
+        .iter()
+        .any(|d| DIRS.contains(d) || d.ends_with(".tests") || d.ends_with("tests"))
+    {
+        return true;
+    }
+    let stem = file.split('.').next().unwrap_or("");
+    stem == "test"
+        || stem.starts_with("test_")
+        || stem.starts_with("test-")
+        || stem.ends_with("_test")
+        || stem.ends_with("_tests")
+        || stem.ends_with("-test")
+        || stem.ends_with("tests")
+        || file.contains(".test.")
+        || file.contains(".spec.")
+        || file.contains("_spec.")
 }
 
 fn has_allow_marker(line: &[u8]) -> bool {

@@ -19,8 +19,10 @@ const B64: GeneralPurpose = GeneralPurpose::new(
 pub struct Decoded {
     /// The decoded text: `user:password` for credentials, else the password.
     pub text: String,
-    /// The password part, judged by [`Decoded::real_looking`].
+    /// The password part, judged by [`Decoded::verdict`].
     pub password: String,
+    /// The user name, when the decoder sees one (`user:password`).
+    pub user: Option<String>,
     /// True when `text` is byte-for-byte the captured text, so inner offsets map back exactly.
     pub identity: bool,
     pub encoding: Option<&'static str>,
@@ -33,6 +35,7 @@ impl std::fmt::Debug for Decoded {
         f.debug_struct("Decoded")
             .field("text", &Secret::new(self.text.clone()))
             .field("password", &Secret::new(self.password.clone()))
+            .field("user", &self.user.as_ref().map(|u| Secret::new(u.clone())))
             .field("identity", &self.identity)
             .field("encoding", &self.encoding)
             .finish()
@@ -40,9 +43,13 @@ impl std::fmt::Debug for Decoded {
 }
 
 impl Decoded {
-    /// Whether the credential looks like a real one rather than an example or a variable.
-    pub fn real_looking(&self) -> bool {
-        !super::placeholder::is_placeholder(&self.password)
+    /// Whether the credential could be a real one: placeholders, templates and published
+    /// samples are not; test-data conventions make it weak (see `plausible`).
+    pub fn verdict(&self) -> super::plausible::Verdict {
+        if super::placeholder::is_placeholder(&self.password) {
+            return super::plausible::Verdict::NotSecret;
+        }
+        super::plausible::judge(self.user.as_deref(), &self.password)
     }
 }
 
@@ -59,6 +66,26 @@ fn base64_text(raw: &[u8]) -> Option<String> {
     Some(text)
 }
 
+/// Whether base64 text decodes to a JSON value or a JWT segment rather than a credential: a
+/// JWT header or payload (`eyJ…` is the base64 of `{"`) after `Basic` is a bearer token put in
+/// the wrong scheme, or a test of one, never `user:password`.
+fn json_like(raw: &[u8], text: &str) -> bool {
+    raw.starts_with(b"eyJ") || text.trim_start().starts_with(['{', '['])
+}
+
+/// Printable `user:password` text: no control characters (tabs and line breaks included), and
+/// no JSON punctuation around the colon (`"a":"b"` is a JSON member, not a credential).
+fn credential_text(text: &str) -> Option<(&str, &str)> {
+    if text.chars().any(char::is_control) {
+        return None;
+    }
+    let (user, password) = text.split_once(':')?;
+    if user.ends_with('"') && password.starts_with('"') {
+        return None;
+    }
+    Some((user, password))
+}
+
 fn printable(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| !c.is_control())
 }
@@ -68,11 +95,12 @@ pub fn decode(decoder: Decoder, raw: &[u8]) -> Option<Decoded> {
     match decoder {
         Decoder::Base64Credentials => {
             let text = base64_text(raw)?;
-            if !printable(&text) {
+            if !printable(&text) || json_like(raw, &text) {
                 return None;
             }
-            let (_, password) = text.split_once(':')?;
+            let (user, password) = credential_text(&text)?;
             Some(Decoded {
+                user: Some(user.to_string()),
                 password: password.to_string(),
                 text,
                 identity: false,
@@ -85,6 +113,7 @@ pub fn decode(decoder: Decoder, raw: &[u8]) -> Option<Decoded> {
                 return None;
             }
             Some(Decoded {
+                user: None,
                 password: text.clone(),
                 text,
                 identity: false,
@@ -95,6 +124,7 @@ pub fn decode(decoder: Decoder, raw: &[u8]) -> Option<Decoded> {
             let text = percent_decode(raw)?;
             let identity = text.as_bytes() == raw;
             Some(Decoded {
+                user: None,
                 password: text.clone(),
                 text,
                 identity,
@@ -104,6 +134,7 @@ pub fn decode(decoder: Decoder, raw: &[u8]) -> Option<Decoded> {
         Decoder::Plain => {
             let text = String::from_utf8(raw.to_vec()).ok()?;
             Some(Decoded {
+                user: None,
                 password: text.clone(),
                 text,
                 identity: true,
@@ -194,6 +225,32 @@ mod tests {
         // `echo "deploy:Tr0ub4dor&3x" | base64`: the newline is not part of the password.
         let d = decode(Decoder::Base64Credentials, b"ZGVwbG95OlRyMHViNGRvciYzeAo=").unwrap();
         assert_eq!(d.password, "Tr0ub4dor&3x");
+    }
+
+    #[test]
+    fn json_and_jwt_are_not_credentials() {
+        use base64::Engine;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        for text in [
+            r#"{"alg":"HS256","typ":"JWT"}"#,
+            r#"{"sub":"1234567890","name":"x"}"#,
+            r#"["a:b"]"#,
+            "user:pass\tword",
+        ] {
+            assert!(
+                decode(Decoder::Base64Credentials, b64(text).as_bytes()).is_none(),
+                "{text}"
+            );
+        }
+        // A JWT header written without padding, as JWTs are.
+        assert!(decode(Decoder::Base64Credentials, b"eyJhbGciOiJIUzI1NiJ9").is_none());
+        assert!(
+            decode(
+                Decoder::Base64Credentials,
+                b64("deploy:Tr0ub4dor&3x").as_bytes()
+            )
+            .is_some()
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod decode;
 pub mod fake;
 pub mod org;
 pub mod placeholder;
+pub mod plausible;
 
 use crate::finding::OrgSource;
 use crate::rules::{Confidence, Rule, Validator};
@@ -108,6 +109,9 @@ pub struct Match {
     pub encoding: Option<&'static str>,
     /// Organisation named near the secret, if any, and what named it.
     pub organization: Option<(String, OrgSource)>,
+    /// A credential without a checksum that looks like test data (`plausible::Verdict::Weak`):
+    /// reported one confidence level below its rule's.
+    pub weak: bool,
 }
 
 // A panic message or debug print must not reveal the secret.
@@ -121,6 +125,7 @@ impl std::fmt::Debug for Match {
             .field("secret", &crate::finding::Secret::new(self.secret.clone()))
             .field("encoding", &self.encoding)
             .field("organization", &self.organization)
+            .field("weak", &self.weak)
             .finish()
     }
 }
@@ -150,7 +155,15 @@ impl Matcher {
                 .parse(&rule.pattern)
                 .ok()
                 .and_then(|hir| hir.properties().maximum_len());
-            for variant in rule.keywords.iter().flat_map(|k| case_variants(k)) {
+            let variants: Vec<String> = if rule.exact_keywords {
+                rule.keywords.clone()
+            } else {
+                rule.keywords
+                    .iter()
+                    .flat_map(|k| case_variants(k))
+                    .collect()
+            };
+            for variant in variants {
                 match literals.iter().position(|l| *l == variant) {
                     Some(p) => keyword_rules[p].push(idx),
                     None => {
@@ -402,6 +415,7 @@ impl Matcher {
                 secret: String::from_utf8_lossy(&raw[..len]).into_owned(),
                 encoding: None,
                 organization: None,
+                weak: constant_payload(&raw[..len]),
             });
             return;
         }
@@ -417,6 +431,7 @@ impl Matcher {
                 secret: String::from_utf8_lossy(raw).into_owned(),
                 encoding: None,
                 organization: None,
+                weak: false,
             });
             return;
         };
@@ -441,22 +456,48 @@ impl Matcher {
                     secret: m.secret,
                     encoding: decoded.encoding,
                     organization: None,
+                    weak: false,
                 });
             }
             return;
         }
-        if !example_host && !rule.tokens_only && decoded.real_looking() {
-            out.push(Match {
-                rule: ri,
-                origin: ri,
-                start: s,
-                end: e,
-                secret: decoded.text,
-                encoding: decoded.encoding,
-                organization: None,
-            });
+        if example_host || rule.tokens_only {
+            return;
+        }
+        let weak = match decoded.verdict() {
+            plausible::Verdict::NotSecret => return,
+            plausible::Verdict::Weak => true,
+            plausible::Verdict::Plausible => false,
+        };
+        out.push(Match {
+            rule: ri,
+            origin: ri,
+            start: s,
+            end: e,
+            secret: decoded.text,
+            encoding: decoded.encoding,
+            organization: None,
+            weak,
+        });
+    }
+}
+
+/// Whether a checksum-valid token's leading characters (its random part in every format
+/// patrol validates) use at most two distinct characters, as in `aaaa…+ASt…` or `xxxx…JQQJ99…`.
+/// Real keys come from a cryptographic generator and never look like that; test vectors built
+/// by Microsoft's and patrol's own generators from one repeated character do.
+fn constant_payload(token: &[u8]) -> bool {
+    let head = &token[..token.len().min(32)];
+    let mut seen: Vec<u8> = Vec::with_capacity(3);
+    for &c in head {
+        if !seen.contains(&c) {
+            seen.push(c);
+            if seen.len() > 2 {
+                return false;
+            }
         }
     }
+    true
 }
 
 /// How many bytes of `raw` form a genuine token, if any.
