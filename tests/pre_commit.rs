@@ -209,7 +209,9 @@ fn readme_rev_is_a_commit_with_both_hooks() {
         eprintln!("SKIPPED: the source tree is not a git repository");
         return;
     }
-    if git(&["rev-parse", "--is-shallow-repository"]).stdout.starts_with(b"true")
+    if git(&["rev-parse", "--is-shallow-repository"])
+        .stdout
+        .starts_with(b"true")
         && !git(&["cat-file", "-e", rev]).status.success()
     {
         eprintln!("SKIPPED: shallow clone without commit {rev}");
