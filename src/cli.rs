@@ -211,6 +211,11 @@ pub struct CommonArgs {
     /// reported `unknown (deadline)`.
     #[arg(long, default_value_t = 120, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub verify_deadline: u64,
+    /// SARIF category (`runs[].automationDetails.id`), e.g. `patrol-history` and `patrol-pr` for
+    /// two uploads that must not replace each other's alerts. Default: `patrol/` and the command
+    /// (`scan`, `git`, `git-range`, `staged`).
+    #[arg(long, value_name = "NAME", value_parser = parse_category)]
+    pub sarif_category: Option<String>,
     /// Exit 1 on `any` finding, or only when some token was verified `valid` (needs --verify).
     #[arg(long, default_value = "any", value_name = "WHICH")]
     pub fail_on: FailOn,
@@ -284,6 +289,18 @@ fn confidence_parser() -> impl clap::builder::TypedValueParser<Value = Confidenc
     use clap::builder::TypedValueParser;
     clap::builder::PossibleValuesParser::new(["low", "medium", "high"])
         .map(|s| s.parse::<Confidence>().expect("one of the possible values"))
+}
+
+/// A SARIF category: printable ASCII without spaces, at most 100 characters; a trailing `/`
+/// is dropped (patrol adds it).
+pub fn parse_category(s: &str) -> Result<String, String> {
+    let t = s.trim_end_matches('/');
+    if t.is_empty() || t.len() > 100 || !t.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(format!(
+            "'{s}' is not a category: use 1 to 100 printable ASCII characters without spaces"
+        ));
+    }
+    Ok(t.to_string())
 }
 
 /// Parse `1234`, `64K`, `64M`, `2G` (binary units; `KiB`/`MB` spellings accepted).

@@ -2,7 +2,7 @@
 
 use crate::baseline::Baseline;
 use crate::cli::FailOn;
-use crate::cli::{CommonArgs, FakeTokenArgs, RuleSetArgs, RulesCommand, ScanArgs};
+use crate::cli::{Command, CommonArgs, FakeTokenArgs, RuleSetArgs, RulesCommand, ScanArgs};
 use crate::config::Config;
 use crate::detect::{Matcher, checksum::ChecksumEncoding, fake};
 use crate::finding::{Finding, FingerprintKey, OrgSource, RepositoryInfo, Summary, Verification};
@@ -169,6 +169,7 @@ pub fn scan(args: ScanArgs) -> Result<i32> {
         root: root.as_deref(),
         remote_org: remote_org.as_deref(),
         repositories: None,
+        command: "scan",
     };
     finish(
         &args.common,
@@ -316,6 +317,16 @@ pub struct EmitContext<'a> {
     /// Organization scans: the repositories scanned (`org/project/repo`, provenance), for
     /// SARIF's one run per repository.
     pub repositories: Option<&'a [(String, Option<RepositoryInfo>)]>,
+    /// The command, for the default SARIF category (`patrol/<command>`).
+    pub command: &'a str,
+}
+
+/// The SARIF category a run reports under: `--sarif-category`, else `patrol/<command>`.
+pub fn category(common: &CommonArgs, command: &str) -> String {
+    common
+        .sarif_category
+        .clone()
+        .unwrap_or_else(|| format!("patrol/{command}"))
 }
 
 /// Render and write the report; returns the exit code for the findings.
@@ -327,6 +338,8 @@ pub fn emit(
 ) -> Result<i32> {
     let to_terminal = common.output.is_none() && std::io::stdout().is_terminal();
     let color = crate::term::use_color(common.color, to_terminal, |v| std::env::var_os(v));
+    let category = category(common, ctx.command);
+    let pipeline = report::sarif::AzurePipelinesBuild::from_env(|k| std::env::var(k).ok());
     let r = Report {
         findings,
         summary,
@@ -336,6 +349,8 @@ pub fn emit(
         rules: ctx.rules,
         repository: ctx.repository,
         root: ctx.root,
+        category: &category,
+        pipeline: pipeline.as_ref(),
     };
     let text = match (common.format, ctx.repositories) {
         (report::Format::Sarif, Some(repos)) => {
@@ -367,6 +382,33 @@ pub fn emit(
             .any(|f| matches!(f.verification, Verification::Valid { .. })),
     };
     Ok(if failing { EXIT_FINDINGS } else { EXIT_CLEAN })
+}
+
+/// Where a failed run must still leave a SARIF document: the `--output` of a scanning command
+/// run with `--format sarif`, and the category it reports under.
+pub fn sarif_output_of(command: &Command) -> Option<(PathBuf, String)> {
+    let (common, name) = match command {
+        Command::Scan(a) => (&a.common, "scan"),
+        Command::Git(a) if a.range.is_some() || a.since.is_some() => (&a.common, "git-range"),
+        Command::Git(a) => (&a.common, "git"),
+        Command::Staged(a) => (&a.common, "staged"),
+        _ => return None,
+    };
+    if common.format != report::Format::Sarif {
+        return None;
+    }
+    let path = common.output.clone()?;
+    Some((path, category(common, name)))
+}
+
+/// After an error (exit 2): write the failure SARIF document to `path`, so the pipeline step
+/// that uploads it reports the failure. A write that fails too is only warned about.
+pub fn write_failure_sarif(path: &Path, category: &str, error: &str) {
+    let pipeline = report::sarif::AzurePipelinesBuild::from_env(|k| std::env::var(k).ok());
+    let text = report::sarif::render_failure(error, category, pipeline.as_ref());
+    if let Err(e) = outfile::write_output(path, text.as_bytes()) {
+        warn(format!("could not write the failure report either: {e:#}"));
+    }
 }
 
 fn rule_set(args: &RuleSetArgs) -> Result<Vec<Rule>> {

@@ -174,6 +174,7 @@ pub fn ado(args: AdoArgs) -> Result<i32> {
         root: None,
         remote_org: None,
         repositories: Some(&repositories),
+        command: "ado",
     };
     let code = finish(
         &args.common,

@@ -92,6 +92,11 @@ pub fn git(args: GitArgs) -> Result<i32> {
         prep: &prep,
         started,
         verify: verify_opts.as_ref(),
+        command: if matches!(selection, Selection::All) {
+            "git"
+        } else {
+            "git-range"
+        },
     };
     end.finish(&args.common, scanned.findings, scanned.summary)
 }
@@ -104,6 +109,8 @@ struct RepoEnd<'a> {
     prep: &'a Prepared,
     started: Instant,
     verify: Option<&'a VerifyOptions>,
+    /// For the default SARIF category.
+    command: &'static str,
 }
 
 impl RepoEnd<'_> {
@@ -124,6 +131,7 @@ impl RepoEnd<'_> {
             root: None,
             remote_org: remote_org.as_deref(),
             repositories: None,
+            command: self.command,
         };
         finish(common, findings, summary, self.started, self.verify, &ctx)
     }
@@ -215,6 +223,7 @@ pub fn staged(args: StagedArgs) -> Result<i32> {
         prep: &prep,
         started,
         verify: verify_opts.as_ref(),
+        command: "staged",
     };
     end.finish(&args.common, findings, summary)
 }

@@ -30,6 +30,7 @@ fn main() {
         }
     };
     patrol::interrupt::install();
+    let sarif_output = cmd::sarif_output_of(&cli.command);
     let result = match cli.command {
         Command::Scan(args) => cmd::scan(args),
         Command::Rules(c) => cmd::rules_cmd(c),
@@ -47,7 +48,11 @@ fn main() {
         Err(e) => {
             // The message may name a path from the scanned tree: no raw control characters.
             let msg = cmd::error_text(&e);
-            eprintln!("patrol: {}", patrol::report::escape::printable(&msg));
+            let msg = patrol::report::escape::printable(&msg);
+            eprintln!("patrol: {msg}");
+            if let Some((path, category)) = &sarif_output {
+                cmd::write_failure_sarif(path, category, &msg);
+            }
             std::process::exit(cmd::EXIT_ERROR);
         }
     }

@@ -216,6 +216,8 @@ fn more_than_25000_findings_are_truncated_with_a_warning() {
         rules: &[],
         repository: None,
         root: None,
+        category: "patrol/scan",
+        pipeline: None,
     };
     let doc = parse(&report::render(Format::Sarif, &report));
     assert_eq!(results(&doc).len(), 25_000);
@@ -264,6 +266,8 @@ fn history_findings_snapshot() {
         rules: &rules,
         repository: Some(&repo),
         root: None,
+        category: "patrol/git",
+        pipeline: None,
     };
     let doc = report::render(Format::Sarif, &report);
     assert!(

@@ -19,6 +19,18 @@ pub const ADMIN_DOCS: &str =
     "https://learn.microsoft.com/azure/devops/organizations/accounts/admin-revoke-user-pats";
 const POLICY_DOCS: &str = "https://learn.microsoft.com/azure/devops/organizations/accounts/manage-pats-with-policies-for-administrators";
 
+/// CWE-798, Use of Hard-coded Credentials: the background for every kind of finding.
+const CWE_798: &str = "https://cwe.mitre.org/data/definitions/798.html";
+
+/// A page that explains the kind of secret `provider`'s rules find and how to deal with one
+/// (SARIF's rule `helpUri`).
+pub fn help_uri(provider: &str) -> &'static str {
+    match provider {
+        "azure-devops" => PAT_DOCS,
+        _ => CWE_798,
+    }
+}
+
 /// The profile page that lists the organisations of the signed-in user.
 pub const PROFILE_PAGE: &str = "https://aex.dev.azure.com/me";
 

@@ -40,6 +40,12 @@ pub struct Report<'a> {
     /// (`patrol scan tree`): human and JSON output put it in front so the path can be opened
     /// from where the user stands; SARIF and baselines keep the relative path.
     pub root: Option<&'a str>,
+    /// SARIF category (`runs[].automationDetails.id` is this plus `/`): separate categories
+    /// keep, say, a full-history scan and a pull-request range apart in GitHub code scanning.
+    pub category: &'a str,
+    /// The Azure Pipelines build this runs in, if any: GitHub Advanced Security for Azure
+    /// DevOps identifies a SARIF run by it.
+    pub pipeline: Option<&'a sarif::AzurePipelinesBuild>,
 }
 
 impl Report<'_> {

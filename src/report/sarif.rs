@@ -9,7 +9,10 @@
 //! writing the file (`cmd::emit` does both the writing and the truncation warning).
 
 use super::plan::{Plans, RevokePlan};
-use super::{Report, advice::advice};
+use super::{
+    Report,
+    advice::{advice, help_uri},
+};
 use crate::finding::{Finding, RepositoryInfo, Verification};
 use crate::rules::{Confidence, Rule, Severity};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -17,7 +20,8 @@ use serde_json::{Value, json};
 use serde_sarif::sarif::{
     ArtifactLocation, Invocation, Location, Message, MultiformatMessageString, Notification,
     PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor,
-    Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent, VersionControlDetails,
+    Result as SarifResult, ResultLevel, Run, RunAutomationDetails, Sarif, Tool, ToolComponent,
+    VersionControlDetails,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -255,6 +259,7 @@ impl<'a> RuleMeta<'a> {
                     .level(json!(provider_level(self.provider)))
                     .build(),
             )
+            .help_uri(help_uri(self.provider))
             .properties(props)
             .build()
     }
@@ -452,34 +457,154 @@ pub fn document(r: &Report) -> Sarif {
         })
         .collect();
 
+    let rules: Vec<ReportingDescriptor> = metas.values().map(RuleMeta::descriptor).collect();
+    let notices: Vec<(&str, String)> = truncated(r.findings.len())
+        .map(|msg| ("warning", msg))
+        .into_iter()
+        .collect();
+    let mut run = run(rules, results, true, notices, r.category, r.pipeline);
+    run.version_control_provenance = r.repository.and_then(version_control).map(|v| vec![v]);
+    log(run)
+}
+
+/// The project's web page, when the build names one (`homepage` or `repository` in
+/// Cargo.toml): SARIF's `driver.informationUri`.
+fn information_uri() -> Option<String> {
+    [env!("CARGO_PKG_HOMEPAGE"), env!("CARGO_PKG_REPOSITORY")]
+        .into_iter()
+        .find(|u| !u.is_empty())
+        .map(str::to_string)
+}
+
+/// One run: the driver with `rules`, the results, and an invocation that says whether the
+/// scan completed, with `notices` as `(level, text)` tool notifications. Its
+/// `automationDetails.id` is `category/`: GitHub and Azure DevOps tell analyses apart by it.
+fn run(
+    rules: Vec<ReportingDescriptor>,
+    results: Vec<SarifResult>,
+    successful: bool,
+    notices: Vec<(&str, String)>,
+    category: &str,
+    pipeline: Option<&AzurePipelinesBuild>,
+) -> Run {
     let mut driver = ToolComponent::builder()
         .name("patrol")
+        .full_name("patrol: leaked Azure DevOps PATs, Azure keys and HTTP Basic credentials")
         .semantic_version(env!("CARGO_PKG_VERSION"))
-        .rules(metas.values().map(RuleMeta::descriptor).collect::<Vec<_>>())
+        .rules(rules)
         .build();
-    let homepage = env!("CARGO_PKG_HOMEPAGE");
-    if !homepage.is_empty() {
-        driver.information_uri = Some(homepage.to_string());
+    driver.information_uri = information_uri();
+    let mut invocation = Invocation::builder()
+        .execution_successful(successful)
+        .build();
+    if !notices.is_empty() {
+        invocation.tool_execution_notifications = Some(
+            notices
+                .into_iter()
+                .map(|(level, text)| {
+                    Notification::builder()
+                        .level(json!(level))
+                        .message(Message::builder().text(text).build())
+                        .build()
+                })
+                .collect(),
+        );
     }
-
-    let mut invocation = Invocation::builder().execution_successful(true).build();
-    if let Some(msg) = truncated(r.findings.len()) {
-        invocation.tool_execution_notifications = Some(vec![
-            Notification::builder()
-                .level(json!("warning"))
-                .message(Message::builder().text(msg).build())
-                .build(),
-        ]);
-    }
-
     let mut run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .results(results)
         .column_kind(json!("unicodeCodePoints"))
         .invocations(vec![invocation])
         .build();
-    run.version_control_provenance = r.repository.and_then(version_control).map(|v| vec![v]);
+    run.automation_details = Some(match pipeline {
+        Some(p) => p.automation_details(),
+        None => RunAutomationDetails::builder()
+            .id(format!("{category}/"))
+            .build(),
+    });
+    run
+}
 
+/// The Azure Pipelines build a scan runs in, from the variables every job sees
+/// (`TF_BUILD=True`, `SYSTEM_COLLECTIONURI`, …). GitHub Advanced Security for Azure DevOps
+/// files a SARIF run under `azuredevops/pipeline/build/<org>/<project>/<definition
+/// id>/<phase id>/<branch>/<build id>` and the definition's and phase's ids and names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AzurePipelinesBuild {
+    pub organization: String,
+    pub project: String,
+    pub definition_id: String,
+    pub definition_name: String,
+    pub phase_id: String,
+    pub phase_name: String,
+    pub branch: String,
+    pub build_id: String,
+}
+
+impl AzurePipelinesBuild {
+    /// From pipeline variables (`var` looks one up); `None` outside Azure Pipelines or when
+    /// one is missing.
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Option<Self> {
+        if !var("TF_BUILD")?.eq_ignore_ascii_case("true") {
+            return None;
+        }
+        let get = |k: &str| var(k).filter(|v| !v.trim().is_empty());
+        let collection = get("SYSTEM_COLLECTIONURI")?;
+        Some(AzurePipelinesBuild {
+            organization: organization_of(&collection)?,
+            project: get("SYSTEM_TEAMPROJECT")?,
+            definition_id: get("SYSTEM_DEFINITIONID")?,
+            definition_name: get("BUILD_DEFINITIONNAME")?,
+            phase_id: get("SYSTEM_PHASEID")?,
+            phase_name: get("SYSTEM_PHASENAME")?,
+            branch: get("BUILD_SOURCEBRANCH")?,
+            build_id: get("BUILD_BUILDID")?,
+        })
+    }
+
+    fn automation_details(&self) -> RunAutomationDetails {
+        const KEY: &str = "azuredevops/pipeline/build/";
+        let mut details = RunAutomationDetails::builder()
+            .id(format!(
+                "{KEY}{}/{}/{}/{}/{}/{}",
+                self.organization,
+                self.project,
+                self.definition_id,
+                self.phase_id,
+                self.branch,
+                self.build_id
+            ))
+            .build();
+        details.properties = Some(
+            PropertyBag::builder()
+                .additional_properties(BTreeMap::from([
+                    (format!("{KEY}buildDefinitionId"), json!(self.definition_id)),
+                    (
+                        format!("{KEY}buildDefinitionName"),
+                        json!(self.definition_name),
+                    ),
+                    (format!("{KEY}phaseId"), json!(self.phase_id)),
+                    (format!("{KEY}phaseName"), json!(self.phase_name)),
+                ]))
+                .build(),
+        );
+        details
+    }
+}
+
+/// The organisation of `https://dev.azure.com/<org>/` or `https://<org>.visualstudio.com/`
+/// (an on-premises collection URL gives its last path segment).
+fn organization_of(collection_uri: &str) -> Option<String> {
+    let rest = collection_uri.split_once("://")?.1;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let org = match host.strip_suffix(".visualstudio.com") {
+        Some(org) => org,
+        None => path.trim_end_matches('/').rsplit('/').next()?,
+    };
+    (!org.is_empty()).then(|| org.to_string())
+}
+
+fn log(run: Run) -> Sarif {
     Sarif::builder()
         .schema(SCHEMA_URI)
         .version(json!("2.1.0"))
@@ -522,6 +647,8 @@ pub fn document_per_repository(
             rules: r.rules,
             repository: info,
             root: r.root,
+            category: r.category,
+            pipeline: r.pipeline,
         };
         for mut run in document(&part).runs {
             run.automation_details = Some(
@@ -537,6 +664,36 @@ pub fn document_per_repository(
         .version(json!("2.1.0"))
         .runs(runs)
         .build()
+}
+
+/// The document patrol writes when the scan itself fails (exit 2): no results,
+/// `executionSuccessful: false` and the error as a tool notification, so a pipeline's upload
+/// step shows why instead of failing on a missing file. `error` never holds a secret.
+pub fn failure_document(
+    error: &str,
+    category: &str,
+    pipeline: Option<&AzurePipelinesBuild>,
+) -> Sarif {
+    log(run(
+        Vec::new(),
+        Vec::new(),
+        false,
+        vec![("error", error.to_string())],
+        category,
+        pipeline,
+    ))
+}
+
+/// [`failure_document`] as text.
+pub fn render_failure(
+    error: &str,
+    category: &str,
+    pipeline: Option<&AzurePipelinesBuild>,
+) -> String {
+    let mut s = serde_json::to_string_pretty(&failure_document(error, category, pipeline))
+        .expect("SARIF serialises");
+    s.push('\n');
+    s
 }
 
 /// The warning to give when `total` findings exceed what one run may hold.

@@ -44,6 +44,8 @@ fn report<'a>(findings: &'a [Finding], summary: &'a Summary, show: bool) -> Repo
         rules: &[],
         repository: None,
         root: None,
+        category: "patrol/test",
+        pipeline: None,
     }
 }
 
