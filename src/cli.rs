@@ -271,6 +271,10 @@ pub struct GitArgs {
     /// branch, a force-push) until `git gc` prunes them; their findings are marked `unreachable`.
     #[arg(long, conflicts_with_all = ["range", "since"])]
     pub all_objects: bool,
+    /// Scan only what these refs (or commits) reach, e.g. `--refs HEAD` so a branch build
+    /// judges its own branch and not every `origin/*` the clone fetched. Default: every ref.
+    #[arg(long, value_name = "REF", value_delimiter = ',', conflicts_with_all = ["range", "since", "all_objects"])]
+    pub refs: Vec<String>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -68,6 +68,7 @@ pub fn git(args: GitArgs) -> Result<i32> {
         (Some(r), _) => Selection::Range(r.clone()),
         (None, Some(rev)) => Selection::Range(format!("{rev}..HEAD")),
         (None, None) if args.all_objects => Selection::AllObjects,
+        (None, None) if !args.refs.is_empty() => Selection::Refs(args.refs.clone()),
         (None, None) => Selection::All,
     };
     let counters = Counters::default();
@@ -92,10 +93,10 @@ pub fn git(args: GitArgs) -> Result<i32> {
         prep: &prep,
         started,
         verify: verify_opts.as_ref(),
-        command: if matches!(selection, Selection::All) {
-            "git"
-        } else {
+        command: if matches!(selection, Selection::Range(_)) {
             "git-range"
+        } else {
+            "git"
         },
     };
     end.finish(&args.common, scanned.findings, scanned.summary)

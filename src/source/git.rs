@@ -40,6 +40,8 @@ pub enum GitError {
     NotARepository { path: String, searched: bool },
     #[error("{path}: {message}")]
     Open { path: String, message: String },
+    #[error("cannot resolve '{name}' to a commit: {message}")]
+    Ref { name: String, message: String },
     #[error("bad range '{spec}': {message}")]
     Range { spec: String, message: String },
     #[error(
@@ -157,6 +159,8 @@ pub enum Selection {
     Range(String),
     /// Everything in the object database, reachable or not (`--all-objects`).
     AllObjects,
+    /// Everything reachable from these refs or revisions (`HEAD`, `origin/main`, …).
+    Refs(Vec<String>),
 }
 
 /// Live counters of a history scan; a progress display may read them while it runs.
@@ -513,6 +517,14 @@ pub fn scan_history_skipping(
             let (commits, boundary) = commits::range_commits(repo, spec, counters, warn)?;
             (commits, Vec::new(), boundary)
         }
+        Selection::Refs(names) => {
+            let commits = commits::ref_commits(repo, names, counters, warn)?;
+            let boundary = commits::Boundary {
+                blobs: HashSet::new(),
+                trees: HashSet::new(),
+            };
+            (commits, Vec::new(), boundary)
+        }
     };
     // Fail closed: refs and HEAD that could not be read are no proof of a clean history.
     let nothing_read = |counters: &Counters| GitError::NothingReadable {
@@ -523,7 +535,7 @@ pub fn scan_history_skipping(
         return Err(nothing_read(counters));
     }
 
-    let whole = !matches!(selection, Selection::Range(_));
+    let whole = matches!(selection, Selection::All | Selection::AllObjects);
     let notes = if whole {
         objects::notes_history(repo)
     } else {

@@ -119,7 +119,47 @@ pub(super) fn all_commits(
             roots.len()
         ));
     }
+    Ok(Tips {
+        commits: reachable(repo, tips, counters, warn),
+        roots,
+    })
+}
 
+/// Every commit reachable from the named refs or revisions (`--refs`); a name that does not
+/// resolve to a commit is an error, never an empty scan.
+pub(super) fn ref_commits(
+    repo: &Repository,
+    names: &[String],
+    counters: &Counters,
+    warn: &(dyn Fn(String) + Sync),
+) -> Result<Vec<Oid>, GitError> {
+    let tips = names
+        .iter()
+        .map(|name| {
+            repo.revparse_single(name)
+                .and_then(|o| o.peel(ObjectType::Commit))
+                .map(|c| c.id())
+                .map_err(|e| GitError::Ref {
+                    name: name.clone(),
+                    message: e.message().to_string(),
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(reachable(repo, tips, counters, warn))
+}
+
+/// The commits reachable from `tips`, each once; an unreadable one is warned about and its
+/// ancestors are not followed.
+fn reachable(
+    repo: &Repository,
+    tips: Vec<Oid>,
+    counters: &Counters,
+    warn: &(dyn Fn(String) + Sync),
+) -> Vec<Oid> {
+    let unreadable = |msg: String| {
+        counters.unreadable.fetch_add(1, Ordering::Relaxed);
+        warn(msg);
+    };
     let mut seen: HashSet<Oid> = HashSet::new();
     let mut stack: Vec<Oid> = tips.into_iter().filter(|t| seen.insert(*t)).collect();
     let mut commits = Vec::new();
@@ -139,7 +179,7 @@ pub(super) fn all_commits(
             }
         }
     }
-    Ok(Tips { commits, roots })
+    commits
 }
 
 /// What a worktree's HEAD names.
