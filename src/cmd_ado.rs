@@ -497,18 +497,7 @@ impl OrgRun<'_> {
                 item: None,
             });
         }
-        let head = repo.head().ok();
-        let info = RepositoryInfo {
-            uri: url,
-            revision: head
-                .as_ref()
-                .and_then(|h| h.peel_to_commit().ok())
-                .map(|c| c.id().to_string()),
-            branch: head
-                .as_ref()
-                .filter(|h| h.is_branch())
-                .and_then(|h| h.shorthand().ok().map(str::to_string)),
-        };
+        let info = crate::source::git::repository_info_at(&repo, url);
         Outcome::Scanned {
             findings: scanned.findings,
             summary: Box::new(scanned.summary),

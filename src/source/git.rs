@@ -96,9 +96,14 @@ pub fn repository_info(repo: &Repository) -> RepositoryInfo {
         .and_then(|r| r.url().ok().map(str::to_string));
     let local = repo.workdir().unwrap_or(repo.path());
     let local = std::fs::canonicalize(local).unwrap_or_else(|_| local.to_path_buf());
+    repository_info_at(repo, origin.unwrap_or_else(|| local.display().to_string()))
+}
+
+/// The repository as reports describe it, under a URL the caller chose: HEAD's commit and branch.
+pub fn repository_info_at(repo: &Repository, uri: String) -> RepositoryInfo {
     let head = repo.head().ok();
     RepositoryInfo {
-        uri: origin.unwrap_or_else(|| local.display().to_string()),
+        uri,
         revision: head
             .as_ref()
             .and_then(|h| h.peel_to_commit().ok())
