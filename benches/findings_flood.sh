@@ -37,7 +37,8 @@ measure() {
     "$bin" scan "$1" --quiet --max-file-size 100M >/dev/null 2>&1 || true   # warm the cache
     /usr/bin/time -f '%e %M' -o "$work/time" "$bin" scan "$1" --max-file-size 100M \
         --format json --output "$work/report.json" 2>/dev/null || true
-    read -r secs rss <"$work/time"
+    # With exit code 1 (findings), time writes a "Command exited…" line first.
+    read -r secs rss < <(tail -n 1 "$work/time")
     found=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["summary"]["findings"])' "$work/report.json")
     echo "$secs $rss $found $(stat -c %s "$work/report.json")"
 }
