@@ -59,7 +59,8 @@ run() {
         cat "$work/$name.err" >&2
         exit "$status"
     fi
-    read -r wall user sys rss <"$work/time.txt"
+    # time(1) puts "Command exited with non-zero status 1" first when findings were reported.
+    read -r wall user sys rss < <(tail -n 1 "$work/time.txt")
     jq -r --arg n "$name" --arg w "$wall" --arg u "$user" --arg s "$sys" --arg r "$rss" \
         '"\($n): \($w) s wall, \($u)+\($s) s CPU, \(($r|tonumber)/1024|floor) MiB peak; " +
          "\(.summary.organization.repositories_scanned) repos, \(.summary.files_scanned) blobs read " +
