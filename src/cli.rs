@@ -48,6 +48,8 @@ pub enum Command {
     /// Scan a whole Azure DevOps organization: every repository's history (wikis included),
     /// pipeline variables and variable groups; re-runs read only what changed.
     Ado(AdoArgs),
+    /// Combine reports of `patrol ado` shards (JSON or SARIF) into one, as if one scan had run.
+    Merge(MergeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -386,6 +388,35 @@ pub struct AdoArgs {
     /// Do not read pipeline definitions and variable groups.
     #[arg(long)]
     pub no_pipelines: bool,
+    /// Scan only shard K of N (0-based): the repositories whose id hashes into it. Without it,
+    /// the shard comes from JOB_COMPLETION_INDEX (Kubernetes Indexed Job, with --shards or
+    /// PATROL_SHARDS) or SYSTEM_JOBPOSITIONINPHASE/SYSTEM_TOTALJOBSINPHASE (Azure Pipelines).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Number of shards, with JOB_COMPLETION_INDEX (default: PATROL_SHARDS).
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u32>,
+    /// How repositories are spread over shards: `hash` of the repository id, or `size`
+    /// (heaviest first to the lightest shard; every shard must see the same listing).
+    #[arg(long, value_enum, default_value = "hash")]
+    pub balance: Balance,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// How `patrol ado --shard` spreads repositories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Balance {
+    Hash,
+    Size,
+}
+
+/// `patrol merge REPORT...`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Reports written by `patrol ado` (`--format json` or `--format sarif`), any mix.
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -7,11 +7,12 @@
 use crate::ado::mirror::{self, Synced};
 use crate::ado::record::{Record, rules_hash};
 use crate::ado::rest::{Project, Repository as ApiRepo, Rest, path_segment};
+use crate::ado::shard::{self, Shard};
 use crate::ado::target::{Target, Token};
 use crate::ado::variables::{Holder, scan_variables};
-use crate::cli::{AdoArgs, Forks};
+use crate::cli::{AdoArgs, Balance, Forks};
 use crate::cmd::{EXIT_CLEAN, EXIT_ERROR, EmitContext, Prepared, finish, init_threads, prepare};
-use crate::finding::{Finding, OrgSummary, Origin, RepoNote, RepositoryInfo, Summary};
+use crate::finding::{Finding, OrgSummary, Origin, RepoNote, RepositoryInfo, ScannedRepo, Summary};
 use crate::report::Format;
 use crate::rules::Rule;
 use crate::source::git::{self, Counters, Selection};
@@ -78,7 +79,13 @@ pub fn ado(args: AdoArgs) -> Result<i32> {
     git::tune_libgit2();
     init_threads(args.common.threads);
     let rest = Rest::new(target.clone(), token.clone(), REST_TIMEOUT);
-    let plan = plan(&args, &rest)?;
+    let shard = shard::pick(args.shard.as_deref(), args.shards, &|n| {
+        std::env::var(n).ok()
+    })?;
+    if let Some(s) = &shard {
+        eprintln!("shard {} (0-based) of {}: from {}", s.index, s.count, s.how);
+    }
+    let plan = plan(&args, &rest, shard.as_ref())?;
     if args.list {
         print_list(&plan, args.common.format);
         return Ok(EXIT_CLEAN);
@@ -103,7 +110,12 @@ pub fn ado(args: AdoArgs) -> Result<i32> {
         )
         .as_bytes(),
     ]);
-    let record = Record::open(&org_dir, &hash)
+    // Each shard keeps its own record, so shards sharing a cache folder never mix them.
+    let record_name = match &shard {
+        Some(s) => format!("{hash}-shard-{}-of-{}", s.index, s.count),
+        None => hash,
+    };
+    let record = Record::open(&org_dir, &record_name)
         .with_context(|| format!("cannot read the record in {}", org_dir.display()))?;
 
     let run = OrgRun {
@@ -113,6 +125,7 @@ pub fn ado(args: AdoArgs) -> Result<i32> {
         prep: &prep,
         record: &record,
         org_dir: &org_dir,
+        shard: shard.as_ref(),
     };
     let results = run.scan_repositories(&plan.repos);
     crate::interrupt::exit_if_interrupted();
@@ -127,6 +140,7 @@ pub fn ado(args: AdoArgs) -> Result<i32> {
         organization: target.org.clone(),
         repositories_listed: plan.repos.len() as u64,
         skipped: plan.skipped.clone(),
+        shards: shard.iter().map(Shard::label).collect(),
         ..OrgSummary::default()
     };
     let mut repositories: Vec<(String, Option<RepositoryInfo>)> = Vec::new();
@@ -142,6 +156,10 @@ pub fn ado(args: AdoArgs) -> Result<i32> {
                 org.repositories_scanned += 1;
                 org.blobs_known += known;
                 findings.extend(f);
+                org.repositories.push(ScannedRepo {
+                    repository: planned.full_name.clone(),
+                    info: info.clone(),
+                });
                 repositories.push((planned.full_name.clone(), Some(info)));
             }
             Outcome::Failed(reason) => org.failed.push(RepoNote {
@@ -209,7 +227,7 @@ pub fn add_summary(total: &mut Summary, s: &Summary) {
 
 /// List projects and repositories and apply `--project`, `--exclude`, `--forks`; disabled
 /// repositories are skipped with a note.
-fn plan(args: &AdoArgs, rest: &Rest) -> Result<Plan> {
+fn plan(args: &AdoArgs, rest: &Rest, shard: Option<&Shard>) -> Result<Plan> {
     let org = &rest.target().org;
     let mut projects = rest.projects()?;
     let wanted = |name: &str| {
@@ -229,10 +247,16 @@ fn plan(args: &AdoArgs, rest: &Rest) -> Result<Plan> {
             continue;
         }
         let full_name = format!("{org}/{}/{}", repo.project.name, repo.name);
+        // Skipped repositories are noted by the shard their id hashes to, so that merged
+        // shard reports list each once.
+        let noted_here = shard.is_none_or(|s| s.holds(&repo.id));
         if args.exclude.iter().any(|g| glob_match(g, &full_name)) {
             continue;
         }
         if args.forks == Forks::Exclude && repo.is_fork == Some(true) {
+            if !noted_here {
+                continue;
+            }
             skipped.push(RepoNote {
                 repository: full_name,
                 reason: "fork (--forks exclude)".into(),
@@ -240,6 +264,9 @@ fn plan(args: &AdoArgs, rest: &Rest) -> Result<Plan> {
             continue;
         }
         if repo.is_disabled == Some(true) {
+            if !noted_here {
+                continue;
+            }
             skipped.push(RepoNote {
                 repository: full_name,
                 reason: "disabled in Azure DevOps (cannot be cloned)".into(),
@@ -247,6 +274,19 @@ fn plan(args: &AdoArgs, rest: &Rest) -> Result<Plan> {
             continue;
         }
         repos.push(Planned { repo, full_name });
+    }
+    if let Some(s) = shard {
+        let by_size = (args.balance == Balance::Size).then(|| {
+            let items: Vec<(String, Option<u64>)> = repos
+                .iter()
+                .map(|p: &Planned| (p.repo.id.clone(), p.repo.size))
+                .collect();
+            shard::by_size(&items, s.count)
+        });
+        repos.retain(|p| match &by_size {
+            Some(map) => map.get(&p.repo.id) == Some(&s.index),
+            None => s.holds(&p.repo.id),
+        });
     }
     repos.sort_by(|a, b| a.full_name.cmp(&b.full_name));
     skipped.sort();
@@ -378,6 +418,7 @@ struct OrgRun<'a> {
     prep: &'a Prepared,
     record: &'a Record,
     org_dir: &'a Path,
+    shard: Option<&'a Shard>,
 }
 
 impl OrgRun<'_> {
@@ -495,6 +536,7 @@ impl OrgRun<'_> {
                 repository: name.clone(),
                 web_url,
                 item: None,
+                line_hash: Some(f.line_hash.clone()),
             });
         }
         let info = crate::source::git::repository_info_at(&repo, url);
@@ -525,9 +567,6 @@ impl OrgRun<'_> {
             let mut scan = |holder, sets: Vec<crate::ado::rest::VariableSet>| {
                 let mut n = 0;
                 for set in sets {
-                    if holder == Holder::VariableGroup && !groups_seen.insert(set.id) {
-                        continue;
-                    }
                     let (f, bytes) = scan_variables(
                         &self.prep.matcher,
                         &self.prep.opts,
@@ -542,15 +581,27 @@ impl OrgRun<'_> {
                 }
                 n
             };
-            match rest.pipeline_variables(&project.id) {
-                Ok(sets) => org.pipelines_scanned += scan(Holder::Pipeline, sets),
-                Err(e) => org.failed.push(RepoNote {
-                    repository: format!("{repository} (pipelines)"),
-                    reason: e.to_string(),
-                }),
+            // A project's pipelines belong to the shard of its id; a variable group (which
+            // several projects may share) to the shard of its own id, under the first project
+            // (by name) that lists it, as in an unsharded run.
+            let mine = |key: &str| self.shard.is_none_or(|s| s.holds(key));
+            if mine(&project.id) {
+                match rest.pipeline_variables(&project.id) {
+                    Ok(sets) => org.pipelines_scanned += scan(Holder::Pipeline, sets),
+                    Err(e) => org.failed.push(RepoNote {
+                        repository: format!("{repository} (pipelines)"),
+                        reason: e.to_string(),
+                    }),
+                }
             }
             match rest.variable_groups(&project.id) {
-                Ok(sets) => org.variable_groups_scanned += scan(Holder::VariableGroup, sets),
+                Ok(sets) => {
+                    let sets = sets
+                        .into_iter()
+                        .filter(|g| groups_seen.insert(g.id) && mine(&g.id.to_string()))
+                        .collect();
+                    org.variable_groups_scanned += scan(Holder::VariableGroup, sets)
+                }
                 Err(e) => org.failed.push(RepoNote {
                     repository: format!("{repository} (variable groups)"),
                     reason: e.to_string(),

@@ -6,12 +6,24 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// A secret value. Its `Debug` and `Display` never show it: use [`Secret::expose`] on purpose.
+/// The flag marks a value that is already a redacted form (read back from a report by
+/// `patrol merge`), which is shown as it is.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Secret(String);
+pub struct Secret(String, bool);
 
 impl Secret {
     pub fn new(s: String) -> Self {
-        Secret(s)
+        Secret(s, false)
+    }
+
+    /// A secret known only by the redacted form a report showed (`abcd…`).
+    pub fn redacted_form(shown: String) -> Self {
+        Secret(shown, true)
+    }
+
+    /// Whether `shown` is what [`Secret::redacted`] makes: at most 4 characters and `…`.
+    pub fn looks_redacted(shown: &str) -> bool {
+        shown.ends_with('…') && shown.chars().count() <= 5
     }
 
     /// The raw secret. Call only where the user asked for it (`--show-secrets`) or to verify it.
@@ -22,6 +34,9 @@ impl Secret {
     /// The secret's first [`shown_chars`] characters and an ellipsis (`…` alone for a secret
     /// under 8 characters).
     pub fn redacted(&self) -> String {
+        if self.1 {
+            return self.0.clone();
+        }
         let head: String = self
             .0
             .chars()
@@ -145,7 +160,7 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// The commit that introduced a secret, for findings from git history.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct CommitInfo {
     pub id: String,
     pub author_name: String,
@@ -157,7 +172,7 @@ pub struct CommitInfo {
 
 /// The repository a history scan read, for SARIF's `versionControlProvenance`. A source fills
 /// it in only when every finding comes from this one repository.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RepositoryInfo {
     /// Remote URL (reporters strip any `user:password@` from it) or the absolute path of a
     /// local repository.
@@ -170,7 +185,7 @@ pub struct RepositoryInfo {
 
 /// Where a finding's organisation name came from, best evidence first (the derived order is
 /// the order of preference when several are found).
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum OrgSource {
     /// Azure DevOps answered for this organisation when `--verify` checked the token.
@@ -194,7 +209,7 @@ impl OrgSource {
 }
 
 /// Who a live token belongs to, as Azure DevOps answered (text made printable).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
 pub struct Identity {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
@@ -223,7 +238,7 @@ impl Identity {
 }
 
 /// What one read-only probe of a live token found.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Access {
     Readable,
@@ -232,7 +247,7 @@ pub enum Access {
 }
 
 /// The read-only probes of one organisation.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Probes {
     pub projects: Access,
     pub git_repositories: Access,
@@ -255,7 +270,7 @@ impl Probes {
 }
 
 /// One organisation a live token reaches.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct OrgReach {
     pub name: String,
     /// Only for the organisation the token was checked in.
@@ -264,7 +279,7 @@ pub struct OrgReach {
 }
 
 /// The blast radius of a live token (`verification.reach`).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
 pub struct Reach {
     pub identity: Identity,
     /// Every organisation the identity belongs to; the probed one first.
@@ -274,7 +289,7 @@ pub struct Reach {
 }
 
 /// Outcome of a live check (`--verify`).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Verification {
     #[default]
@@ -345,6 +360,10 @@ pub struct Origin {
     /// What the finding is in, when not a file: `pipeline 'NAME' variable VAR`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<String>,
+    /// The finding's line hash (SARIF's `primaryLocationLineHash`), so that `patrol merge`
+    /// can rebuild SARIF from JSON reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_hash: Option<String>,
 }
 
 impl Finding {
@@ -469,6 +488,17 @@ pub struct OrgSummary {
     /// `K/N` when the run scanned one shard; a merged report lists every shard it holds.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub shards: Vec<String>,
+    /// Every repository scanned, by name, with its clone URL and HEAD (SARIF's runs).
+    pub repositories: Vec<ScannedRepo>,
+}
+
+/// A repository an organization scan read.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ScannedRepo {
+    /// `org/project/repo`.
+    pub repository: String,
+    #[serde(flatten)]
+    pub info: RepositoryInfo,
 }
 
 /// A repository (or project's pipelines) and why it was skipped or failed.

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cmd;
 pub mod cmd_ado;
 pub mod cmd_git;
+pub mod cmd_merge;
 pub mod cmd_workflow;
 pub mod config;
 pub mod detect;

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use patrol::cli::{Cli, Command};
-use patrol::{cmd, cmd_ado, cmd_git, cmd_workflow};
+use patrol::{cmd, cmd_ado, cmd_git, cmd_merge, cmd_workflow};
 
 fn main() {
     // A panic message can quote whatever the code was looking at, scanned text included:
@@ -42,6 +42,7 @@ fn main() {
         Command::Completions(a) => cmd_workflow::completions(a),
         Command::Man(a) => cmd_workflow::man(a),
         Command::Ado(a) => cmd_ado::ado(a),
+        Command::Merge(a) => cmd_merge::merge(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

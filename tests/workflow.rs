@@ -208,6 +208,7 @@ fn man_output_writes_a_full_page_per_subcommand() {
         ("patrol-completions", &["completions"]),
         ("patrol-man", &["man"]),
         ("patrol-ado", &["ado"]),
+        ("patrol-merge", &["merge"]),
     ];
     let written = std::fs::read_dir(dir.path().join("man1")).unwrap().count();
     assert_eq!(written, pages.len(), "one page per command and subcommand");

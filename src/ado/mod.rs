@@ -7,5 +7,6 @@
 pub mod mirror;
 pub mod record;
 pub mod rest;
+pub mod shard;
 pub mod target;
 pub mod variables;

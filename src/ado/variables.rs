@@ -61,6 +61,7 @@ pub fn scan_variables(
                     "{kind} '{}' (id {}) variable {var}",
                     set.name, set.id
                 )),
+                line_hash: Some(f.line_hash.clone()),
             });
             f
         })

@@ -659,11 +659,21 @@ pub fn document_per_repository(
             runs.push(run);
         }
     }
-    Sarif::builder()
+    let mut log = Sarif::builder()
         .schema(SCHEMA_URI)
         .version(json!("2.1.0"))
         .runs(runs)
-        .build()
+        .build();
+    // The run's summary, so that `patrol merge` can add up SARIF reports too.
+    log.properties = Some(
+        PropertyBag::builder()
+            .additional_properties(BTreeMap::from([(
+                "summary".to_string(),
+                to_value(r.summary),
+            )]))
+            .build(),
+    );
+    log
 }
 
 /// The document patrol writes when the scan itself fails (exit 2): no results,
