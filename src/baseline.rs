@@ -11,6 +11,7 @@
 //! before keyed fingerprints have no key; their entries still match by the plain hash.
 
 use crate::finding::{Finding, FingerprintKey, plain_fingerprint};
+use crate::report::redact::shown_path;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -44,13 +45,17 @@ impl Entry {
         Ok(())
     }
 
-    /// Whether the entry names this finding. `legacy`: the entry may also hold the plain
-    /// SHA-256 fingerprint of a secret without checksum (baselines written without a key).
-    pub fn covers(&self, f: &Finding, legacy: bool) -> bool {
+    /// Whether the entry names this finding, whose path reports show as `shown_path` (secrets
+    /// redacted, as entries record it). `legacy`: the entry may also hold the plain SHA-256
+    /// fingerprint of a secret without checksum (baselines written without a key).
+    fn covers(&self, f: &Finding, shown_path: &str, legacy: bool) -> bool {
         self.rule_id == f.rule_id
             && (self.fingerprint == f.fingerprint
                 || (legacy && self.fingerprint == plain_fingerprint(&f.rule_id, f.secret.expose())))
-            && self.path.as_deref().is_none_or(|p| p == f.path)
+            && self
+                .path
+                .as_deref()
+                .is_none_or(|p| p == shown_path || p == f.path)
     }
 }
 
@@ -79,7 +84,8 @@ impl Baseline {
                 .map(|f| Entry {
                     rule_id: f.rule_id.clone(),
                     fingerprint: f.fingerprint.clone(),
-                    path: with_paths.then(|| f.path.clone()),
+                    // A token in a file name must not reach the baseline.
+                    path: with_paths.then(|| shown_path(f)),
                 })
                 .collect(),
         }
@@ -103,15 +109,22 @@ impl Baseline {
 
     pub fn covers(&self, f: &Finding) -> bool {
         let legacy = self.fingerprint_key.is_none();
-        self.entries.iter().any(|e| e.covers(f, legacy))
+        let shown = shown_path(f);
+        self.entries.iter().any(|e| e.covers(f, &shown, legacy))
     }
 
     /// Entries that match none of `findings`.
     pub fn stale<'a>(&'a self, findings: &[Finding]) -> Vec<&'a Entry> {
         let legacy = self.fingerprint_key.is_none();
+        let shown: Vec<String> = findings.iter().map(shown_path).collect();
         self.entries
             .iter()
-            .filter(|e| !findings.iter().any(|f| e.covers(f, legacy)))
+            .filter(|e| {
+                !findings
+                    .iter()
+                    .zip(&shown)
+                    .any(|(f, s)| e.covers(f, s, legacy))
+            })
             .collect()
     }
 

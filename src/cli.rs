@@ -277,6 +277,10 @@ pub struct GitArgs {
     /// judges its own branch and not every `origin/*` the clone fetched. Default: every ref.
     #[arg(long, value_name = "REF", value_delimiter = ',', conflicts_with_all = ["range", "since", "all_objects"])]
     pub refs: Vec<String>,
+    /// Apply the `.patrol.toml` committed at HEAD (without it, a bare repository's is noted,
+    /// not applied: a repository under investigation must not configure its own scan).
+    #[arg(long, conflicts_with = "config")]
+    pub head_config: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }

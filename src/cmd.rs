@@ -28,9 +28,10 @@ pub const EXIT_CLEAN: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
 
-/// Print a warning on stderr, control characters escaped (it may name a scanned path).
-/// Callers never pass a secret.
+/// Print a warning on stderr, control characters escaped and secrets the run's rules find
+/// redacted: it may name a scanned path, or a URL, that holds a token.
 pub fn warn(msg: String) {
+    let msg = report::redact::scrub_text(&msg);
     crate::term::eprint_line(&format!("warning: {}", report::escape::printable(&msg)));
 }
 
@@ -56,14 +57,24 @@ pub fn error_text(e: &anyhow::Error) -> String {
 
 /// The rule set, settings and matcher a scan runs with.
 pub struct Prepared {
-    pub matcher: Matcher,
+    /// Shared with [`report::redact::scrub_text`], which redacts warnings and paths with it.
+    pub matcher: std::sync::Arc<Matcher>,
     pub opts: ScanOptions,
     pub config: Config,
 }
 
 /// Load configuration and rules for a scan rooted at `root`.
 pub fn prepare(common: &CommonArgs, root: &Path) -> Result<Prepared> {
-    let (config, cfg_path) = Config::load(common.config.as_deref(), root)?;
+    let loaded = Config::load(common.config.as_deref(), root)?;
+    prepare_with(common, loaded)
+}
+
+/// [`prepare`] with a configuration already loaded (and the file it came from, which its
+/// `rules` entries are relative to).
+pub fn prepare_with(
+    common: &CommonArgs,
+    (config, cfg_path): (Config, Option<PathBuf>),
+) -> Result<Prepared> {
     let mut rule_set = rules::builtin_rules();
     let cfg_dir = cfg_path
         .as_deref()
@@ -111,7 +122,8 @@ pub fn prepare(common: &CommonArgs, root: &Path) -> Result<Prepared> {
         max_member_size: common.max_file_size,
         ..ScanOptions::default()
     };
-    let matcher = Matcher::new(rule_set).map_err(anyhow::Error::msg)?;
+    let matcher = std::sync::Arc::new(Matcher::new(rule_set).map_err(anyhow::Error::msg)?);
+    report::redact::watch_text_with(matcher.clone());
     let fingerprint_key = match (common.fingerprint_key, &common.baseline) {
         (Some(key), _) => Some(key),
         (None, Some(path)) => Baseline::load(path)?.key(),
@@ -464,7 +476,8 @@ pub fn rules_cmd(cmd: RulesCommand) -> Result<i32> {
 /// Returns one message per failure; the messages name the rule and example index, never
 /// the example text (which may hold a token).
 pub fn check_rules(rule_set: Vec<Rule>) -> Result<Vec<String>> {
-    let matcher = Matcher::new(rule_set).map_err(anyhow::Error::msg)?;
+    let matcher = std::sync::Arc::new(Matcher::new(rule_set).map_err(anyhow::Error::msg)?);
+    report::redact::watch_text_with(matcher.clone());
     let mut failures = Vec::new();
     for (idx, rule) in matcher.rules().enumerate() {
         let from_rule = |text: &str| {

@@ -3,7 +3,8 @@
 //! (`cmd::finish`: baseline, `--verify`, report).
 
 use crate::cli::{CommonArgs, GitArgs, StagedArgs};
-use crate::cmd::{EmitContext, Prepared, finish, init_threads, prepare, warn};
+use crate::cmd::{EmitContext, Prepared, finish, init_threads, prepare, prepare_with, warn};
+use crate::config::Config;
 use crate::finding::{Finding, Summary};
 use crate::rules::Rule;
 use crate::source::fs::human_bytes;
@@ -29,6 +30,66 @@ fn open(repo: Option<&Path>) -> Result<Repository> {
 /// Where `.patrol.toml` is looked for: the work tree, or the git directory of a bare repository.
 fn config_root(repo: &Repository) -> PathBuf {
     repo.workdir().unwrap_or(repo.path()).to_path_buf()
+}
+
+/// How `patrol git` names the configuration committed at HEAD.
+const HEAD_CONFIG: &str = "HEAD:.patrol.toml";
+
+/// The largest committed configuration `--head-config` reads.
+const MAX_HEAD_CONFIG: usize = 1 << 20;
+
+/// The configuration of a history scan: `--config`, else `.patrol.toml` in the work tree (a
+/// bare repository: in its git directory), or with `--head-config` the one committed at HEAD.
+/// The object database is read only when asked: a repository under investigation could
+/// otherwise allow or disable the rules that would report its own leak.
+fn history_config(
+    repo: &Repository,
+    args: &GitArgs,
+    root: &Path,
+) -> Result<(Config, Option<PathBuf>)> {
+    if args.head_config {
+        let Some(text) = head_config_text(repo)? else {
+            anyhow::bail!("--head-config: HEAD has no .patrol.toml");
+        };
+        let config = Config::parse(&text).map_err(|e| anyhow::anyhow!("{HEAD_CONFIG}: {e}"))?;
+        if !config.rules.is_empty() {
+            anyhow::bail!(
+                "{HEAD_CONFIG}: `rules` names rule files, which --head-config does not read from \
+                 the repository; give them with --rules"
+            );
+        }
+        return Ok((config, None));
+    }
+    if repo.is_bare()
+        && args.common.config.is_none()
+        && head_config_text(repo).is_ok_and(|t| t.is_some())
+    {
+        warn(format!(
+            "{HEAD_CONFIG} is not applied (a scanned repository does not configure its own \
+             scan); give --head-config to apply it"
+        ));
+    }
+    Ok(Config::load(args.common.config.as_deref(), root)?)
+}
+
+/// The text of `.patrol.toml` at HEAD, if HEAD is a commit holding one.
+fn head_config_text(repo: &Repository) -> Result<Option<String>> {
+    let Some(tree) = repo.head().ok().and_then(|h| h.peel_to_tree().ok()) else {
+        return Ok(None);
+    };
+    let Ok(entry) = tree.get_path(Path::new(".patrol.toml")) else {
+        return Ok(None);
+    };
+    let blob = entry
+        .to_object(repo)
+        .and_then(|o| o.peel_to_blob())
+        .map_err(|e| anyhow::anyhow!("{HEAD_CONFIG}: cannot read: {}", e.message()))?;
+    if blob.size() > MAX_HEAD_CONFIG {
+        anyhow::bail!("{HEAD_CONFIG}: larger than 1 MiB");
+    }
+    let text = std::str::from_utf8(blob.content())
+        .map_err(|_| anyhow::anyhow!("{HEAD_CONFIG}: not UTF-8"))?;
+    Ok(Some(text.to_string()))
 }
 
 /// Drop findings under the configuration's `exclude` globs.
@@ -63,7 +124,7 @@ pub fn git(args: GitArgs) -> Result<i32> {
     init_threads(args.common.threads);
     let repo = open(args.repo.as_deref())?;
     let root = config_root(&repo);
-    let prep = prepare(&args.common, &root)?;
+    let prep = prepare_with(&args.common, history_config(&repo, &args, &root)?)?;
     let selection = match (&args.range, &args.since) {
         (Some(r), _) => Selection::Range(r.clone()),
         (None, Some(rev)) => Selection::Range(format!("{rev}..HEAD")),

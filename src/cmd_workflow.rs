@@ -75,7 +75,7 @@ pub fn baseline(cmd: BaselineCommand) -> Result<i32> {
                     e.fingerprint,
                     e.path
                         .as_deref()
-                        .map(|p| format!(" {p}"))
+                        .map(|p| format!(" {}", crate::report::redact::scrub_text(p)))
                         .unwrap_or_default()
                 );
             }
@@ -201,9 +201,10 @@ pub fn man(args: ManArgs) -> Result<i32> {
                 )
             })?;
             for page in &pages {
+                // Replaced, never written through: a link planted in the directory (a checkout's
+                // man/ folder) must not redirect the page.
                 let path = dir.join(&page.file_name);
-                std::fs::write(&path, &page.roff)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
+                crate::outfile::replace(&path, &page.roff, Some(0o644))?;
             }
             eprintln!("wrote {} manual pages to {}", pages.len(), dir.display());
         }

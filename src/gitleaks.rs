@@ -65,7 +65,7 @@ pub fn entries(
             out.entries.insert(Entry {
                 rule_id: f.rule_id.clone(),
                 fingerprint: f.fingerprint.clone(),
-                path: with_paths.then(|| g.file.clone()),
+                path: with_paths.then(|| crate::report::redact::scrub_text(&g.file).into_owned()),
             });
         }
     }

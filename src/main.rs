@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use patrol::cli::{Cli, Command};
+use patrol::report::redact;
 use patrol::{cmd, cmd_ado, cmd_git, cmd_merge, cmd_workflow};
 
 fn main() {
@@ -49,6 +50,14 @@ fn main() {
         Err(e) => {
             // The message may name a path from the scanned tree: no raw control characters.
             let msg = cmd::error_text(&e);
+            // An error before the rules were loaded (a clone URL given as the repository)
+            // is scrubbed with the built-in ones.
+            if !redact::watching()
+                && let Ok(m) = patrol::detect::Matcher::new(patrol::rules::builtin_rules())
+            {
+                redact::watch_text_with(std::sync::Arc::new(m));
+            }
+            let msg = redact::scrub_text(&msg);
             let msg = patrol::report::escape::printable(&msg);
             eprintln!("patrol: {msg}");
             if let Some((path, category)) = &sarif_output {

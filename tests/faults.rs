@@ -370,3 +370,70 @@ fn unreadable_root_directory_or_file_exits_2() {
     }
     chmod_tree(&d.join("closed"), 0o755);
 }
+
+/// Start `patrol ARGS` in `dir` paused after it has checked its roots (at the FIFO named by
+/// `PATROL_TEST_PAUSE_AFTER_ROOT_CHECK`), run `during`, then let it go on: a root removed in
+/// `during` vanishes between the check and the walk, every time, without racing the scan.
+fn run_pausing_after_root_check(args: &[&str], dir: &Path, during: impl FnOnce()) -> Run {
+    use std::os::unix::fs::OpenOptionsExt;
+    let fifos = tempfile::tempdir().expect("temp dir");
+    let fifo = fifos.path().join("pause");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).expect("no NUL");
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    let mut child = patrol_cmd(args, dir)
+        .env("PATROL_TEST_PAUSE_AFTER_ROOT_CHECK", &fifo)
+        .spawn()
+        .expect("start patrol");
+    // Opening the write end without blocking succeeds only once patrol holds the read end,
+    // that is once it waits at the pause; an early exit (a regression) ends the loop too.
+    let started = std::time::Instant::now();
+    let mut writer = loop {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+        {
+            Ok(f) => break Some(f),
+            Err(_) if child.try_wait().expect("poll patrol").is_some() => break None,
+            Err(_) => {
+                assert!(started.elapsed() < DEADLINE, "patrol never paused");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    };
+    during();
+    if let Some(w) = writer.as_mut() {
+        use std::io::Write;
+        w.write_all(b"x").expect("resume patrol");
+    }
+    drop(writer);
+    wait_within(child, DEADLINE, &format!("patrol {}", args.join(" ")))
+}
+
+/// A root (directory or file) removed after patrol checked it and before it was read: the
+/// scan is incomplete, so exit 2 and never a clean report.
+#[test]
+fn a_root_that_vanishes_during_the_scan_is_an_error() {
+    let dir = tree();
+    write(dir.path(), "gone/inner.txt", format!("{}\n", pat(103)));
+    write(dir.path(), "gone.txt", format!("{}\n", pat(104)));
+    let gone_dir = dir.path().join("gone");
+    let r = run_pausing_after_root_check(&["scan", "gone", "--format", "json"], dir.path(), || {
+        std::fs::remove_dir_all(&gone_dir).expect("remove root")
+    });
+    r.assert_no_panic();
+    assert_eq!(r.code(), Some(2), "{}", r.stderr);
+    assert!(r.stderr.contains("during the scan"), "{}", r.stderr);
+    let stdout = String::from_utf8_lossy(&r.stdout);
+    assert!(!stdout.contains("\"findings\""), "no report: {stdout}");
+
+    let gone_file = dir.path().join("gone.txt");
+    let r = run_pausing_after_root_check(
+        &["scan", "ok.txt", "gone.txt", "--format", "json"],
+        dir.path(),
+        || std::fs::remove_file(&gone_file).expect("remove root"),
+    );
+    r.assert_no_panic();
+    assert_eq!(r.code(), Some(2), "{}", r.stderr);
+    assert!(r.stderr.contains("gone.txt"), "{}", r.stderr);
+}

@@ -374,3 +374,66 @@ fn a_tree_entry_named_with_dot_dot_stays_under_srcroot_in_sarif() {
     assert_eq!(loc["uri"], "a/etc/passwd", "{loc}");
     assert_eq!(loc["uriBaseId"], "%SRCROOT%");
 }
+
+/// A repository under investigation cannot configure its own scan: the `.patrol.toml`
+/// committed at HEAD of a bare clone (allowing its token, disabling the rule) is named on
+/// stderr but applied only with `--head-config`; `--config` and a file beside the bare
+/// repository's objects still work.
+#[test]
+fn a_bare_repository_does_not_configure_its_own_scan_unless_asked() {
+    let origin = Repo::new();
+    let t = token(31);
+    origin.write("deploy.env", &format!("ADO_PAT={t}\n"));
+    origin.write(
+        ".patrol.toml",
+        &format!("allow_values = [\"{t}\"]\ndisable_rules = [\"azure-devops-pat\"]\n"),
+    );
+    origin.commit_all("token, allowed by the repository itself");
+    let bare = tempfile::tempdir().unwrap();
+    let bare_path = bare.path().join("r.git");
+    let bare_arg = bare_path.to_str().unwrap();
+    origin.git(&["clone", "-q", "--bare", ".", bare_arg]);
+
+    let run = patrol(bare.path(), &["git", bare_arg]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    // The token in deploy.env and in the allow list itself.
+    assert_eq!(run.findings().len(), 2);
+    assert!(
+        run.stderr.contains("HEAD:.patrol.toml is not applied"),
+        "{}",
+        run.stderr
+    );
+
+    let asked = patrol(bare.path(), &["git", bare_arg, "--head-config"]);
+    assert_eq!(asked.code, 0, "{}", asked.stderr);
+    assert!(asked.findings().is_empty());
+
+    // The operator's own configuration beside the objects, or given explicitly, applies.
+    std::fs::write(
+        bare_path.join(".patrol.toml"),
+        "exclude = [\"*.env\", \".patrol.toml\"]\n",
+    )
+    .unwrap();
+    let beside = patrol(bare.path(), &["git", bare_arg]);
+    assert_eq!(beside.code, 0, "{}", beside.stderr);
+    std::fs::write(bare.path().join("mine.toml"), "min_confidence = \"low\"\n").unwrap();
+    let explicit = patrol(bare.path(), &["git", bare_arg, "--config", "mine.toml"]);
+    assert_eq!(explicit.code, 1, "{}", explicit.stderr);
+    assert!(
+        !explicit.stderr.contains("not applied"),
+        "{}",
+        explicit.stderr
+    );
+
+    // A committed configuration naming rule files is refused, not half applied.
+    origin.write(".patrol.toml", "rules = [\"more.toml\"]\n");
+    origin.commit_all("rules");
+    let bare2 = bare.path().join("r2.git");
+    origin.git(&["clone", "-q", "--bare", ".", bare2.to_str().unwrap()]);
+    let refused = patrol(
+        bare.path(),
+        &["git", bare2.to_str().unwrap(), "--head-config"],
+    );
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("--rules"), "{}", refused.stderr);
+}

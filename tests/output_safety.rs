@@ -260,3 +260,65 @@ fn short_passwords_are_not_given_away_by_redaction_or_fingerprint() {
     assert_eq!(doc["summary"]["findings"], 0, "{doc}");
     assert_eq!(doc["summary"]["suppressed"], 3, "{doc}");
 }
+
+/// Warnings printed while the scan runs, errors, report paths and `--with-paths` baseline
+/// entries never hold a token that stands in a file name or a clone URL, even one that is no
+/// finding's secret (the file holding it could not be read, or holds another token).
+#[test]
+fn warnings_errors_and_baseline_paths_never_hold_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (in_fifo_name, in_file_name, inside, in_url) =
+        (token(911), token(912), token(913), token(914));
+    let fifo = std::ffi::CString::new(
+        d.join(format!("pat-{in_fifo_name}.txt"))
+            .into_os_string()
+            .into_encoded_bytes(),
+    )
+    .unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0, "mkfifo");
+    std::fs::write(
+        d.join(format!("{in_file_name}.env")),
+        format!("ADO_PAT={inside}\n"),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
+            .current_dir(d)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("patrol runs");
+        let text = format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    };
+    let (code, text) = run(&["scan", ".", "--color", "never"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("warning: skipped pat-"), "{text}");
+    for t in [&in_fifo_name, &in_file_name, &inside] {
+        assert_no_piece(&text, t, "scan");
+    }
+    let (code, text) = run(&["scan", ".", "--format", "json"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert_no_piece(&text, &in_file_name, "json report");
+
+    let (code, text) = run(&["baseline", "create", "--with-paths"]);
+    assert_eq!(code, Some(0), "{text}");
+    let baseline = std::fs::read_to_string(d.join(".patrol-baseline.json")).unwrap();
+    assert!(baseline.contains("\"path\""), "{baseline}");
+    assert_no_piece(&baseline, &in_file_name, "baseline");
+    // The redacted path still names the file: the entry silences its finding.
+    let (code, text) = run(&["scan", ".", "--baseline", ".patrol-baseline.json"]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = run(&["baseline", "check"]);
+    assert_eq!(code, Some(0), "{text}");
+
+    let url = format!("https://x:{in_url}@dev.azure.com/contoso/_git/app");
+    let (code, text) = run(&["git", &url]);
+    assert_eq!(code, Some(2), "{text}");
+    assert_no_piece(&text, &in_url, "error naming a clone URL");
+}

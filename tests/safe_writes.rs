@@ -2,6 +2,7 @@
 //! following a link planted in the scanned tree, and FIFOs, devices and `/dev/stdout` named
 //! on purpose are written in place instead of being replaced.
 
+mod faultutil;
 mod gitutil;
 use gitutil::{Repo, token};
 use std::io::Read;
@@ -251,4 +252,79 @@ fn install_hook_never_writes_through_a_dangling_hook_link() {
     let hook = std::fs::symlink_metadata(hooks.join("pre-commit")).unwrap();
     assert!(hook.is_file(), "--force replaces the link with the script");
     assert_eq!(hook.permissions().mode() & 0o777, 0o755);
+}
+
+#[test]
+fn manual_pages_never_write_through_a_planted_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let victim = tempfile::tempdir().unwrap();
+    std::fs::write(victim.path().join("target"), "precious\n").unwrap();
+    std::fs::create_dir(d.join("man")).unwrap();
+    symlink(victim.path().join("target"), d.join("man/patrol.1")).unwrap();
+
+    let out = patrol_in(d, &["man", "--output", "man"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(victim.path().join("target")).unwrap(),
+        "precious\n"
+    );
+    let page = std::fs::symlink_metadata(d.join("man/patrol.1")).unwrap();
+    assert!(page.is_file(), "the link was written through, not replaced");
+    // Manual pages are for every user of the machine.
+    assert_eq!(page.permissions().mode() & 0o777, 0o644);
+    assert!(
+        std::fs::read_to_string(d.join("man/patrol.1"))
+            .unwrap()
+            .starts_with(".ie")
+    );
+    let left = leftovers(&d.join("man"), &[]);
+    assert!(
+        left.iter().all(|n| n.ends_with(".1")),
+        "temporary files left behind: {left:?}"
+    );
+}
+
+/// A block device named as `-o` is opened and written like a character device, never
+/// replaced by a regular file. The node stands for a device number no driver claims, so the
+/// write fails (exit 2) without touching a disk; run as user `nobody` in a directory it cannot
+/// write, where a replacement would fail differently (no temporary file can be made).
+#[test]
+fn a_block_device_is_written_in_place_not_replaced() {
+    let dir = tempfile::Builder::new()
+        .prefix("patrol-blk-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let d = dir.path();
+    let node = d.join("disk");
+    let c = std::ffi::CString::new(node.as_os_str().as_encoded_bytes()).unwrap();
+    // Major 240 is reserved for local use: no driver answers it.
+    if unsafe { libc::mknod(c.as_ptr(), libc::S_IFBLK | 0o666, libc::makedev(240, 0)) } != 0 {
+        eprintln!("note: cannot create a block device node (not root); skipped");
+        return;
+    }
+    std::fs::set_permissions(
+        node.parent().unwrap(),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::write(d.join("a.env"), format!("ADO_PAT={}\n", token(1104))).unwrap();
+    std::fs::set_permissions(d.join("a.env"), std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    let out = faultutil::run_unprivileged(&["scan", "a.env", "-o", "disk"], d)
+        .unwrap_or_else(|| patrol_in(d, &["scan", "a.env", "-o", "disk"]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot open disk"), "{stderr}");
+    let meta = std::fs::symlink_metadata(&node).unwrap();
+    assert!(
+        meta.file_type().is_block_device(),
+        "the device was replaced"
+    );
+    assert_eq!(leftovers(d, &["a.env", "disk"]), Vec::<String>::new());
 }

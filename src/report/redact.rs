@@ -3,10 +3,12 @@
 //! the path or the repository's URL; reporters render the scrubbed copy [`scrub`] makes
 //! unless `--show-secrets`.
 
+use crate::detect::Matcher;
 use crate::finding::{Finding, RepositoryInfo, Secret, Verification};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::sync::{Arc, OnceLock};
 
 /// Secrets shorter than this are not searched for in surrounding text: a three-letter
 /// password would mangle every path that happens to contain those letters.
@@ -57,6 +59,64 @@ impl Redactor {
     }
 }
 
+/// The run's rules, for [`scrub_text`]: set once per process, when the rules are compiled.
+static TEXT_MATCHER: OnceLock<Arc<Matcher>> = OnceLock::new();
+
+/// Let [`scrub_text`] look for secrets with `matcher` (the first call wins).
+pub fn watch_text_with(matcher: Arc<Matcher>) {
+    let _ = TEXT_MATCHER.set(matcher);
+}
+
+/// Whether [`scrub_text`] has rules to look with.
+pub fn watching() -> bool {
+    TEXT_MATCHER.get().is_some()
+}
+
+/// `text` with every secret the run's rules find in it redacted: for what patrol writes
+/// before (or without) knowing the findings — warnings naming a path or URL while the scan
+/// runs, baseline paths — where a token in a file name or a clone URL would otherwise stand
+/// raw. Unchanged before the rules are compiled.
+pub fn scrub_text(text: &str) -> Cow<'_, str> {
+    let Some(matcher) = TEXT_MATCHER.get() else {
+        return Cow::Borrowed(text);
+    };
+    let found = matcher.scan(text.as_bytes());
+    if found.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for m in found {
+        // Byte spans of a match may cut a character: widen them to whole characters.
+        let mut start = m.start.max(at);
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        // `at` ends the previous replacement, on a character boundary.
+        let start = start.max(at);
+        let mut end = m.end.min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        if end <= start {
+            continue;
+        }
+        out.push_str(&text[at..start]);
+        out.push_str(&Secret::new(m.secret).redacted());
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    Cow::Owned(out)
+}
+
+/// A finding's path as reports and baselines show it: its own secret and any secret the
+/// rules find in the path itself redacted.
+pub fn shown_path(f: &Finding) -> String {
+    let own = Redactor::new([&f.secret]);
+    let path = scrub_text(&f.path);
+    own.apply(&path).into_owned()
+}
+
 /// Copies of `findings` and `repository` in which no secret of any finding appears in a path,
 /// commit author, summary, organisation, verification text or repository URL or branch.
 pub fn scrub(
@@ -68,6 +128,9 @@ pub fn scrub(
         .iter()
         .map(|f| {
             let mut f = f.clone();
+            if let Cow::Owned(p) = scrub_text(&f.path) {
+                f.path = p;
+            }
             r.apply_in_place(&mut f.path);
             if let Some(org) = &mut f.organization {
                 r.apply_in_place(org);

@@ -64,6 +64,7 @@ pub fn scan_paths(
             error,
         })?;
     }
+    pause_for_test();
     // A root that stops being readable during the walk (removed, permissions changed): the
     // scan is not complete, so it must not end in a clean report.
     let lost_root: Mutex<Option<String>> = Mutex::new(None);
@@ -182,6 +183,29 @@ pub fn scan_paths(
 }
 
 /// A root must be readable before the walk starts: a directory listable, a file openable.
+/// Environment variable naming a FIFO at which a scan waits, after checking its roots and
+/// before walking them, until a byte (or end of file) arrives: tests remove a root there to
+/// prove a root lost during the scan fails the run, without racing the scan.
+const PAUSE_VAR: &str = "PATROL_TEST_PAUSE_AFTER_ROOT_CHECK";
+
+fn pause_for_test() {
+    let Some(path) = std::env::var_os(PAUSE_VAR) else {
+        return;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        // Anything but a FIFO is ignored: the variable can only make a scan wait for its caller.
+        if std::fs::metadata(&path).is_ok_and(|m| m.file_type().is_fifo())
+            && let Ok(mut f) = std::fs::File::open(&path)
+        {
+            let _ = f.read(&mut [0u8; 1]);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 fn check_root(root: &Path) -> std::io::Result<()> {
     if std::fs::metadata(root)?.is_dir() {
         std::fs::read_dir(root).map(drop)
