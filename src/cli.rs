@@ -160,6 +160,11 @@ pub struct CommonArgs {
     /// into place; a FIFO or device such as /dev/stdout is written in place).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also append the human report (findings and summary line, no colour) to FILE as a
+    /// Markdown section, whatever `--format` is: one scan gives CI both its SARIF file and a
+    /// summary for the log or `$GITHUB_STEP_SUMMARY`.
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
     /// Show secrets in full instead of redacted (first 4 characters).
     #[arg(long)]
     pub show_secrets: bool,

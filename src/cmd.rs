@@ -378,6 +378,19 @@ pub fn emit(
     {
         warn(msg);
     }
+    if let Some(path) = &common.summary {
+        let human = Report {
+            color: false,
+            quiet: false,
+            ..r
+        };
+        let section = format!(
+            "### patrol {}\n\n```text\n{}```\n\n",
+            ctx.command,
+            report::render(report::Format::Human, &human)
+        );
+        outfile::append_output(path, section.as_bytes())?;
+    }
     match &common.output {
         Some(path) => outfile::write_output(path, text.as_bytes())?,
         None => {

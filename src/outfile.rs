@@ -51,6 +51,33 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
     }
 }
 
+/// Append `bytes` to `path` (a summary file that CI steps add to, such as
+/// `$GITHUB_STEP_SUMMARY`): a missing path is created (mode 0600), a regular file is appended
+/// to without following a link at `path` — a link is refused, not written through —, FIFOs and
+/// devices are written in place.
+pub fn append_output(path: &Path, bytes: &[u8]) -> Result<()> {
+    match classify(path)? {
+        Target::Replace => {
+            let mut opts = OpenOptions::new();
+            opts.append(true).create(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+            }
+            let mut f = opts.open(path).with_context(|| {
+                format!(
+                    "cannot append to {} (a symbolic link is not followed)",
+                    path.display()
+                )
+            })?;
+            write_stream(&mut f, path, bytes)
+        }
+        // Descriptors and FIFOs: appending and writing are the same.
+        _ => write_output(path, bytes),
+    }
+}
+
 /// Replace `path` with a new file holding `bytes`, atomically, never following a link at
 /// `path`. `mode` sets the permission bits (default 0600).
 pub fn replace(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {

@@ -78,39 +78,72 @@ fn doc_pipeline(doc: &str) -> serde_json::Value {
     serde_yaml_ng::from_str(&text[start..end]).expect("the pipeline is valid YAML")
 }
 
-/// Every step of a parsed pipeline (`steps`, or each job's `steps`).
+/// A YAML file of the repository (`action.yml`, `templates/patrol.yml`), parsed.
+fn repo_yaml(rel: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)).unwrap();
+    serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{rel} is not valid YAML: {e}"))
+}
+
+/// Every step of a parsed pipeline or action (`steps`, `runs.steps`, each job's `steps`, and
+/// the steps of a template's `${{ if … }}` insertions).
 fn steps(pipeline: &serde_json::Value) -> Vec<serde_json::Value> {
-    let mut out: Vec<serde_json::Value> = pipeline["steps"].as_array().cloned().unwrap_or_default();
+    let mut out: Vec<serde_json::Value> = Vec::new();
+    let mut lists = vec![pipeline["steps"].clone(), pipeline["runs"]["steps"].clone()];
     if let Some(jobs) = pipeline["jobs"].as_object() {
-        for job in jobs.values() {
-            out.extend(job["steps"].as_array().cloned().unwrap_or_default());
+        lists.extend(jobs.values().map(|j| j["steps"].clone()));
+    }
+    while let Some(list) = lists.pop() {
+        for step in list.as_array().cloned().unwrap_or_default() {
+            match step.as_object() {
+                Some(o) if o.len() == 1 && o.keys().all(|k| k.starts_with("${{ if")) => {
+                    lists.extend(o.values().cloned())
+                }
+                _ => out.push(step),
+            }
         }
     }
     out
 }
 
-/// The scan script of a doc's pipeline: the step whose `run` or `bash` holds the scan
-/// markers, exactly as the YAML gives it, with CI variables replaced.
-fn doc_script(doc: &str, vars: &[(&str, String)]) -> String {
-    let pipeline = doc_pipeline(doc);
-    let script = steps(&pipeline)
+/// The step of `pipeline` that runs `task` (Azure) or `uses` an action starting with it.
+fn step_using(pipeline: &serde_json::Value, what: &str) -> serde_json::Value {
+    steps(pipeline)
+        .into_iter()
+        .find(|s| {
+            ["task", "uses"]
+                .iter()
+                .any(|k| s[*k].as_str().is_some_and(|v| v.starts_with(what)))
+        })
+        .unwrap_or_else(|| panic!("no step uses {what}"))
+}
+
+/// The text of the step of `pipeline` whose `run`, `script` or `bash` contains `needle`.
+fn step_text(pipeline: &serde_json::Value, needle: &str) -> String {
+    steps(pipeline)
         .iter()
         .find_map(|s| {
-            ["run", "bash"]
+            ["run", "bash", "script"]
                 .iter()
                 .filter_map(|k| s[*k].as_str())
-                .find(|t| t.contains("# --- patrol scan"))
+                .find(|t| t.contains(needle))
                 .map(str::to_string)
         })
-        .expect("a step runs the scan");
-    let mut script = script;
+        .unwrap_or_else(|| panic!("no step runs {needle}"))
+}
+
+/// The scan script of `action.yml` or `templates/patrol.yml`: the step holding the scan
+/// markers, exactly as the YAML gives it, with CI variables and inputs replaced.
+fn scan_script(file: &str, vars: &[(&str, String)]) -> String {
+    let mut script = step_text(&repo_yaml(file), "# --- patrol scan");
     for (k, v) in vars {
         script = script.replace(k, v);
     }
-    assert!(
-        !script.contains("$(Build") && !script.contains("$(System") && !script.contains("${{"),
-        "unreplaced variable:\n{script}"
-    );
+    for unreplaced in ["$(Build", "$(System", "$(Agent", "${{"] {
+        assert!(
+            !script.contains(unreplaced),
+            "unreplaced variable:\n{script}"
+        );
+    }
     script
 }
 
@@ -118,8 +151,13 @@ fn doc_script(doc: &str, vars: &[(&str, String)]) -> String {
 #[test]
 fn docs_name_test_files_that_exist() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for doc in ["azure-pipelines.md", "github-actions.md"] {
-        let text = std::fs::read_to_string(root.join("docs").join(doc)).unwrap();
+    for doc in [
+        "docs/azure-pipelines.md",
+        "docs/github-actions.md",
+        "action.yml",
+        "templates/patrol.yml",
+    ] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
         for (i, _) in text.match_indices("tests/") {
             let name: String = text[i..]
                 .chars()
@@ -135,6 +173,10 @@ fn docs_name_test_files_that_exist() {
 }
 
 fn run_script(repo: &Repo, script: &str) -> std::process::Output {
+    run_script_with(repo, script, &[])
+}
+
+fn run_script_with(repo: &Repo, script: &str, env: &[(&str, &Path)]) -> std::process::Output {
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_patrol")).parent().unwrap();
     let path = format!(
         "{}:{}",
@@ -147,6 +189,7 @@ fn run_script(repo: &Repo, script: &str) -> std::process::Output {
         .current_dir(repo.path())
         .env("PATH", path)
         .env_remove("TF_BUILD")
+        .envs(env.iter().copied())
         .output()
         .unwrap()
 }
@@ -215,36 +258,104 @@ fn code(out: &std::process::Output) -> Option<i32> {
     out.status.code()
 }
 
+/// The pipeline of `docs/azure-pipelines.md` runs `templates/patrol.yml`, which installs a
+/// pinned revision with `cargo install --locked` behind `Cache@2`, scans once (SARIF and
+/// summary) and publishes; its scan script, run as the template gives it, judges pull requests
+/// and pushes.
 #[test]
-fn azure_pipelines_doc_commands_on_pull_requests_and_pushes() {
+fn azure_pipelines_template_on_pull_requests_and_pushes() {
+    let doc = doc_pipeline("azure-pipelines.md");
+    let use_template = steps(&doc)
+        .into_iter()
+        .find(|s| s["template"] == "templates/patrol.yml@patrol")
+        .expect("the doc's pipeline runs the template");
+    for p in ["gitUrl", "rev"] {
+        assert!(use_template["parameters"][p].is_string(), "{use_template}");
+    }
+    assert_eq!(doc["resources"]["repositories"][0]["repository"], "patrol");
+    assert!(steps(&doc).iter().any(|s| s["fetchDepth"] == 0));
+
+    let template = repo_yaml("templates/patrol.yml");
+    let cache = step_using(&template, "Cache@2");
+    assert_eq!(cache["inputs"]["cacheHitVar"], "PATROL_CACHED");
+    assert!(
+        cache["inputs"]["key"]
+            .as_str()
+            .unwrap()
+            .contains("${{ parameters.rev }}")
+    );
+    let install = steps(&template)
+        .into_iter()
+        .find(|s| {
+            s["script"]
+                .as_str()
+                .is_some_and(|t| t.contains("cargo install"))
+        })
+        .expect("an install step");
+    assert!(
+        install["script"].as_str().unwrap().contains(
+            "cargo install --locked --git \"${{ parameters.gitUrl }}\" --rev \"${{ parameters.rev }}\""
+        ),
+        "{install}"
+    );
+    assert_eq!(install["condition"], "ne(variables.PATROL_CACHED, 'true')");
+    for task in ["PublishBuildArtifacts@1", "AdvancedSecurity-Publish@1"] {
+        assert_eq!(
+            step_using(&template, task)["condition"],
+            "succeededOrFailed()"
+        );
+    }
+
     let (repo, _base, clean, feature) = pull_request_repo();
     let staging = tempfile::tempdir().unwrap();
+    let agent_temp = tempfile::tempdir().unwrap();
     let sarif = staging.path().join("CodeAnalysisLogs/patrol.sarif");
+    let summary = agent_temp.path().join("patrol-summary.md");
     let vars = |reason: &str| {
         vec![
             (
                 "$(Build.ArtifactStagingDirectory)",
                 staging.path().display().to_string(),
             ),
+            (
+                "$(Agent.TempDirectory)",
+                agent_temp.path().display().to_string(),
+            ),
             ("$(Build.Reason)", reason.to_string()),
             (
                 "$(System.PullRequest.TargetBranch)",
                 "refs/heads/main".to_string(),
             ),
+            (
+                "${{ parameters.baseline }}",
+                ".patrol-baseline.json".to_string(),
+            ),
+            ("${{ parameters.args }}", String::new()),
         ]
     };
-    let pr = doc_script("azure-pipelines.md", &vars("PullRequest"));
-    let push = doc_script("azure-pipelines.md", &vars("IndividualCI"));
+    let pr = scan_script("templates/patrol.yml", &vars("PullRequest"));
+    let push = scan_script("templates/patrol.yml", &vars("IndividualCI"));
 
-    // Pull request adding a token: only that token.
+    // Pull request adding a token: only that token, in the SARIF file and in the summary the
+    // same run wrote (printed to the log and attached to the build).
     repo.git(&["checkout", "-q", &feature]);
-    assert_eq!(code(&run_script(&repo, &pr)), Some(1));
+    let out = run_script(&repo, &pr);
+    assert_eq!(code(&out), Some(1));
     assert_eq!(sarif_uris(&sarif), ["new.env"]);
     assert!(
         !std::fs::read_to_string(&sarif)
             .unwrap()
             .contains(&token(902))
     );
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(log.contains("new.env:1"), "{log}");
+    assert!(log.contains("##vso[task.uploadsummary]"), "{log}");
+    assert!(
+        std::fs::read_to_string(&summary)
+            .unwrap()
+            .contains("1 finding")
+    );
+    assert!(!log.contains(&token(902)));
     // A clean pull request passes although the target branch holds an old token.
     repo.git(&["checkout", "-q", &clean]);
     assert_eq!(code(&run_script(&repo, &pr)), Some(0));
@@ -260,7 +371,7 @@ fn azure_pipelines_doc_commands_on_pull_requests_and_pushes() {
     assert_eq!(code(&run_script(&repo, &push)), Some(0));
     assert!(sarif_uris(&sarif).is_empty());
 
-    // The default branch's push with the baseline passes, and a run in a pipeline says which.
+    // The default branch's push with the baseline passes.
     repo.git(&["checkout", "-q", "main"]);
     assert_eq!(code(&run_script(&repo, &push)), Some(0));
     // `feature` pushed: its own new token fails it, the baselined one does not.
@@ -269,10 +380,49 @@ fn azure_pipelines_doc_commands_on_pull_requests_and_pushes() {
     assert_eq!(sarif_uris(&sarif), ["new.env"]);
 }
 
+/// The workflow of `docs/github-actions.md` uses patrol's composite action (`action.yml`),
+/// which installs the pinned source with `cargo install --locked` behind `actions/cache`,
+/// scans once (SARIF, log and step summary) and uploads; its scan script, run as the action
+/// gives it, judges pull requests and pushes.
 #[test]
-fn github_actions_doc_commands_on_pull_requests_and_pushes() {
+fn github_action_on_pull_requests_and_pushes() {
+    let workflow = doc_pipeline("github-actions.md");
+    assert_eq!(workflow["permissions"]["actions"], "read");
+    assert_eq!(workflow["permissions"]["security-events"], "write");
+    assert!(workflow["on"]["schedule"].is_array());
+    let uses = steps(&workflow)
+        .into_iter()
+        .filter_map(|s| s["uses"].as_str().map(str::to_string))
+        .find(|u| u.contains("/patrol@"))
+        .expect("the workflow uses patrol's action");
+    let pin = uses.rsplit('@').next().unwrap();
+    assert!(
+        pin.len() == 40 && pin.bytes().all(|b| b.is_ascii_hexdigit()),
+        "pinned to a full commit id: {uses}"
+    );
+
+    let action = repo_yaml("action.yml");
+    assert_eq!(action["runs"]["using"], "composite");
+    let cache = step_using(&action, "actions/cache@");
+    assert_eq!(cache["with"]["key"], "${{ steps.key.outputs.key }}");
+    let install = step_text(&action, "cargo install");
+    assert!(
+        install.contains("cargo install --locked --path \"$GITHUB_ACTION_PATH\""),
+        "{install}"
+    );
+    let upload = step_using(&action, "github/codeql-action/upload-sarif@");
+    assert!(upload["if"].as_str().unwrap().starts_with("always()"));
+
     let (repo, base, clean, feature) = pull_request_repo();
     let sarif = repo.path().join("patrol.sarif");
+    let runner = tempfile::tempdir().unwrap();
+    let step_summary = runner.path().join("step-summary.md");
+    let output = runner.path().join("output");
+    let env: [(&str, &Path); 3] = [
+        ("RUNNER_TEMP", runner.path()),
+        ("GITHUB_STEP_SUMMARY", &step_summary),
+        ("GITHUB_OUTPUT", &output),
+    ];
     let vars = |event: &str, head: &str| {
         vec![
             ("${{ github.event_name }}", event.to_string()),
@@ -281,17 +431,20 @@ fn github_actions_doc_commands_on_pull_requests_and_pushes() {
                 "${{ github.event.pull_request.head.sha }}",
                 head.to_string(),
             ),
+            (
+                "${{ inputs.baseline }}",
+                ".patrol-baseline.json".to_string(),
+            ),
+            ("${{ inputs.args }}", String::new()),
+            ("${{ inputs.sarif-file }}", "patrol.sarif".to_string()),
         ]
     };
-    let pipeline = doc_pipeline("github-actions.md");
-    assert_eq!(pipeline["permissions"]["actions"], "read");
-    assert_eq!(pipeline["permissions"]["security-events"], "write");
-    assert!(pipeline["on"]["schedule"].is_array());
 
     repo.git(&["checkout", "-q", &feature]);
-    let out = run_script(
+    let out = run_script_with(
         &repo,
-        &doc_script("github-actions.md", &vars("pull_request", &feature)),
+        &scan_script("action.yml", &vars("pull_request", &feature)),
+        &env,
     );
     assert_eq!(code(&out), Some(1));
     assert_eq!(sarif_uris(&sarif), ["new.env"]);
@@ -299,11 +452,26 @@ fn github_actions_doc_commands_on_pull_requests_and_pushes() {
         sarif_doc(&sarif)["runs"][0]["automationDetails"]["id"],
         "patrol-pr/"
     );
+    // The same run wrote the log and the step summary.
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(log.contains("new.env:1"), "{log}");
+    let written = std::fs::read_to_string(&step_summary).unwrap();
+    assert!(
+        written.contains("new.env:1") && written.contains("```text"),
+        "{written}"
+    );
+    assert!(!written.contains(&token(902)));
+    assert!(
+        std::fs::read_to_string(&output)
+            .unwrap()
+            .contains("exit-code=1")
+    );
 
     repo.git(&["checkout", "-q", &clean]);
-    let out = run_script(
+    let out = run_script_with(
         &repo,
-        &doc_script("github-actions.md", &vars("pull_request", &clean)),
+        &scan_script("action.yml", &vars("pull_request", &clean)),
+        &env,
     );
     assert_eq!(code(&out), Some(0));
     assert!(sarif_uris(&sarif).is_empty());
@@ -311,22 +479,22 @@ fn github_actions_doc_commands_on_pull_requests_and_pushes() {
     // A push to the default branch (or the schedule): the whole history HEAD reaches, so the
     // old token stays an open alert, in its own category.
     repo.git(&["checkout", "-q", "main"]);
-    let push = doc_script("github-actions.md", &vars("push", ""));
-    assert_eq!(code(&run_script(&repo, &push)), Some(1));
+    let push = scan_script("action.yml", &vars("push", ""));
+    assert_eq!(code(&run_script_with(&repo, &push, &env)), Some(1));
     assert_eq!(sarif_uris(&sarif), ["old.env"]);
     assert_eq!(
         sarif_doc(&sarif)["runs"][0]["automationDetails"]["id"],
         "patrol-history/"
     );
     baseline_main(&repo);
-    assert_eq!(code(&run_script(&repo, &push)), Some(0));
+    assert_eq!(code(&run_script_with(&repo, &push, &env)), Some(0));
     assert!(sarif_uris(&sarif).is_empty());
 
     // A pull request whose base is not in the clone fails (exit 2) and still leaves a SARIF
     // file that says so.
     let mut broken = vars("pull_request", &clean);
     broken[1].1 = "1".repeat(40);
-    let out = run_script(&repo, &doc_script("github-actions.md", &broken));
+    let out = run_script_with(&repo, &scan_script("action.yml", &broken), &env);
     assert_eq!(out.status.code(), Some(2));
     let doc = sarif_doc(&sarif);
     assert_eq!(

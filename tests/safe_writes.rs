@@ -328,3 +328,49 @@ fn a_block_device_is_written_in_place_not_replaced() {
     );
     assert_eq!(leftovers(d, &["a.env", "disk"]), Vec::<String>::new());
 }
+
+/// `--summary FILE` appends (CI summary files collect several steps), creates a missing file,
+/// and refuses a link planted at the path instead of writing through it.
+#[test]
+fn summary_is_appended_and_never_written_through_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a.env"), format!("ADO_PAT={}\n", token(1105))).unwrap();
+    std::fs::write(d.join("summary.md"), "earlier step\n").unwrap();
+    let args = [
+        "scan",
+        "a.env",
+        "--format",
+        "sarif",
+        "-o",
+        "out.sarif",
+        "--summary",
+        "summary.md",
+    ];
+    ok(&patrol_in(d, &args));
+    ok(&patrol_in(d, &args));
+    let text = std::fs::read_to_string(d.join("summary.md")).unwrap();
+    assert!(text.starts_with("earlier step\n### patrol scan"), "{text}");
+    assert_eq!(text.matches("a.env:1:").count(), 2, "{text}");
+    assert!(!text.contains(&token(1105)));
+
+    let victim = tempfile::tempdir().unwrap();
+    std::fs::write(victim.path().join("target"), "precious\n").unwrap();
+    symlink(victim.path().join("target"), d.join("linked.md")).unwrap();
+    let out = patrol_in(
+        d,
+        &[
+            "scan",
+            "a.env",
+            "--format",
+            "json",
+            "--summary",
+            "linked.md",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(victim.path().join("target")).unwrap(),
+        "precious\n"
+    );
+}
