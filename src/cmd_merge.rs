@@ -196,6 +196,7 @@ impl Merged {
                 origin: git_origin(f),
                 unreachable: f.get("unreachable").and_then(Value::as_bool) == Some(true),
                 occurrences: f.get("occurrences").and_then(Value::as_u64).unwrap_or(1),
+                at_head: None,
                 rule_id,
             });
         }
@@ -278,6 +279,7 @@ impl Merged {
                     origin: git_origin(p),
                     unreachable: p.get("unreachable").and_then(Value::as_bool) == Some(true),
                     occurrences: p.get("occurrences").and_then(Value::as_u64).unwrap_or(1),
+                    at_head: None,
                     place: text(p, "repository").map(|repository| Origin {
                         repository,
                         web_url: text(p, "webUrl"),

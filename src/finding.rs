@@ -308,6 +308,33 @@ pub enum Verification {
     },
 }
 
+/// A place in a tree: path (with `!member` inside an archive) and 1-based position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Place {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Place {
+    pub fn of(f: &Finding) -> Place {
+        Place {
+            path: f.path.clone(),
+            line: f.line,
+            column: f.column,
+        }
+    }
+}
+
+/// For a history finding: whether its secret is still in the scanned `HEAD`, every place it
+/// stands there, and where it was introduced (the finding itself then points at `HEAD`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AtHead {
+    pub present: bool,
+    pub places: Vec<Place>,
+    pub introduced: Option<Place>,
+}
+
 /// One secret at one place.
 #[derive(Debug, Clone)]
 pub struct Finding {
@@ -348,6 +375,8 @@ pub struct Finding {
     pub place: Option<Origin>,
     /// How many times the secret occurs in this file (or blob); the finding is the first.
     pub occurrences: u64,
+    /// History findings from a commit's tree, when the scan reached `HEAD`: see [`AtHead`].
+    pub at_head: Option<AtHead>,
 }
 
 /// The place of a finding in an Azure DevOps organization, beyond its path.

@@ -368,6 +368,7 @@ fn collect(
             verification: Verification::NotChecked,
             place: None,
             occurrences: 1,
+            at_head: None,
         });
     }
 }

@@ -78,7 +78,7 @@ fn token_reachable_only_through_an_annotated_tag() {
 }
 
 #[test]
-fn renamed_file_is_reported_once_at_the_path_where_the_token_entered() {
+fn renamed_file_is_reported_once_at_its_head_path_with_the_path_where_the_token_entered() {
     let repo = Repo::new();
     repo.write("config/old.env", &format!("TOKEN={}\n", token(4)));
     let added = repo.commit_all("add config");
@@ -92,7 +92,11 @@ fn renamed_file_is_reported_once_at_the_path_where_the_token_entered() {
     let run = patrol_git(&repo, &[]);
     assert_eq!(
         run.findings(),
-        vec![brief(PAT, "config/old.env", 1, &added)]
+        vec![brief(PAT, "settings/new.env", 1, &added)]
+    );
+    assert_eq!(
+        run.json["findings"][0]["introduced"]["path"],
+        "config/old.env"
     );
 }
 
@@ -113,10 +117,15 @@ fn file_renamed_and_edited_at_once_keeps_its_old_token_but_reports_a_new_one() {
     assert_eq!(
         run.findings(),
         vec![
-            brief(PAT, "config/old.env", 2, &added),
+            brief(PAT, "config/renamed.env", 2, &added),
             brief(PAT, "config/renamed.env", 4, &moved),
         ]
     );
+    assert_eq!(
+        run.json["findings"][0]["introduced"]["path"],
+        "config/old.env"
+    );
+    assert!(run.json["findings"][1]["introduced"]["path"] == "config/renamed.env");
 }
 
 #[test]
@@ -234,8 +243,10 @@ fn editing_another_line_of_a_file_does_not_report_its_old_token_again() {
     );
     repo.commit_all("comment");
 
+    // Reported where the token stands at HEAD, introduced two lines up.
     let run = patrol_git(&repo, &[]);
-    assert_eq!(run.findings(), vec![brief(PAT, "app.ini", 2, &added)]);
+    assert_eq!(run.findings(), vec![brief(PAT, "app.ini", 3, &added)]);
+    assert_eq!(run.json["findings"][0]["introduced"]["line"], 2);
 }
 
 #[test]
@@ -373,4 +384,78 @@ fn a_directory_that_is_not_a_repository_is_an_error() {
             run.stderr
         );
     }
+}
+
+/// A secret still in `HEAD` is reported at its place there (JSON, SARIF and human output
+/// say so, and where the commit introduced it); one only in history keeps the introducing
+/// commit's place and says it is gone from `HEAD`.
+#[test]
+fn history_findings_say_whether_the_secret_is_still_at_head() {
+    let repo = Repo::new();
+    repo.write("a.env", &format!("x\nADO_PAT={}\n", token(60)));
+    repo.write("old.env", &format!("OLD={}\n", token(61)));
+    let added = repo.commit_all("two tokens");
+    repo.write("b/moved.env", &format!("top\n\n\nADO_PAT={}\n", token(60)));
+    repo.write("copy.env", &format!("ADO_PAT={}\n", token(60)));
+    repo.git(&["rm", "-q", "a.env", "old.env"]);
+    repo.commit_all("move one, drop the other");
+
+    let run = patrol_git(&repo, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.findings(),
+        vec![
+            brief(PAT, "b/moved.env", 4, &added),
+            brief(PAT, "old.env", 1, &added)
+        ]
+    );
+    let still = &run.json["findings"][0];
+    assert_eq!(still["present_at_head"], true);
+    assert_eq!(
+        still["introduced"],
+        serde_json::json!({"path": "a.env", "line": 2, "column": 9})
+    );
+    assert_eq!(
+        still["head_locations"],
+        serde_json::json!([
+            {"path": "b/moved.env", "line": 4, "column": 9},
+            {"path": "copy.env", "line": 1, "column": 9}
+        ])
+    );
+    let gone = &run.json["findings"][1];
+    assert_eq!(gone["present_at_head"], false);
+    assert!(gone.get("introduced").is_none() && gone.get("head_locations").is_none());
+
+    let sarif = std::process::Command::new(env!("CARGO_BIN_EXE_patrol"))
+        .current_dir(repo.path())
+        .args(["git", "--format", "sarif"])
+        .output()
+        .unwrap();
+    let sarif: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap().clone();
+    let loc = &results[0]["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "b/moved.env");
+    assert_eq!(loc["region"]["startLine"], 4);
+    assert_eq!(results[0]["properties"]["present_at_head"], true);
+    assert_eq!(results[0]["properties"]["introduced"]["path"], "a.env");
+    assert_eq!(results[1]["properties"]["present_at_head"], false);
+
+    let human = std::process::Command::new(env!("CARGO_BIN_EXE_patrol"))
+        .current_dir(repo.path())
+        .args(["git", "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("[still at HEAD, 2 places; introduced at a.env:2]"),
+        "{text}"
+    );
+    assert!(text.contains("[not at HEAD: in history only]"), "{text}");
+
+    // A scan that does not reach HEAD cannot say: no presence fields.
+    repo.git(&["branch", "side", &added]);
+    repo.git(&["checkout", "-q", "--detach", "HEAD"]);
+    let side = patrol_git(&repo, &["--refs", "side"]);
+    assert_eq!(side.code, 1, "{}", side.stderr);
+    assert!(side.json["findings"][0].get("present_at_head").is_none());
 }

@@ -139,6 +139,29 @@ fn finding_line(r: &Report, f: &Finding, p: &Paint) -> String {
     if f.occurrences > 1 {
         let _ = write!(line, "  ({} times in this file)", f.occurrences);
     }
+    match &f.at_head {
+        Some(h) if h.present => {
+            let more = match h.places.len() {
+                1 => String::new(),
+                n => format!(", {} places", n),
+            };
+            match &h.introduced {
+                Some(i) if i.path != f.path || i.line != f.line => {
+                    let _ = write!(
+                        line,
+                        "  [still at HEAD{more}; introduced at {}:{}]",
+                        printable(&i.path),
+                        i.line
+                    );
+                }
+                _ => {
+                    let _ = write!(line, "  [still at HEAD{more}]");
+                }
+            }
+        }
+        Some(_) => line.push_str("  [not at HEAD: in history only]"),
+        None => {}
+    }
     if let Some(what) = crate::report::origin_text(f) {
         let _ = write!(line, "  [{}]", printable(&what));
     }

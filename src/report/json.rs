@@ -2,7 +2,7 @@
 
 use super::plan::{Plans, RevokePlan};
 use super::{Report, shown_secret};
-use crate::finding::{CommitInfo, Finding, OrgSource, Origin, Verification};
+use crate::finding::{CommitInfo, Finding, OrgSource, Origin, Place, Verification};
 use serde::Serialize;
 
 /// A finding as JSON shows it; the field set is documented in README.md.
@@ -41,6 +41,15 @@ pub struct JsonFinding<'a> {
     #[serde(skip_serializing_if = "Option::is_none", flatten)]
     pub place: Option<&'a Origin>,
     pub occurrences: u64,
+    /// History findings: whether the secret is still in the scanned `HEAD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub present_at_head: Option<bool>,
+    /// Every place of the secret at `HEAD` (the finding points at the first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head_locations: Option<&'a [Place]>,
+    /// Where the commit introduced the secret, for a finding moved to its place at `HEAD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub introduced: Option<&'a Place>,
 }
 
 pub fn json_finding<'a>(r: &Report, f: &'a Finding, plan: &'a RevokePlan) -> JsonFinding<'a> {
@@ -69,6 +78,13 @@ pub fn json_finding<'a>(r: &Report, f: &'a Finding, plan: &'a RevokePlan) -> Jso
         revoke: plan,
         place: f.place.as_ref(),
         occurrences: f.occurrences,
+        present_at_head: f.at_head.as_ref().map(|h| h.present),
+        head_locations: f
+            .at_head
+            .as_ref()
+            .filter(|h| h.present)
+            .map(|h| h.places.as_slice()),
+        introduced: f.at_head.as_ref().and_then(|h| h.introduced.as_ref()),
     }
 }
 

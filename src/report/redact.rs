@@ -132,6 +132,14 @@ pub fn scrub(
                 f.path = p;
             }
             r.apply_in_place(&mut f.path);
+            if let Some(h) = &mut f.at_head {
+                for place in h.places.iter_mut().chain(h.introduced.as_mut()) {
+                    if let Cow::Owned(p) = scrub_text(&place.path) {
+                        place.path = p;
+                    }
+                    r.apply_in_place(&mut place.path);
+                }
+            }
             if let Some(org) = &mut f.organization {
                 r.apply_in_place(org);
             }

@@ -339,6 +339,15 @@ fn result_properties(f: &Finding, show_secrets: bool, plan: Option<&RevokePlan>)
     if f.occurrences > 1 {
         p.insert("occurrences".into(), json!(f.occurrences));
     }
+    if let Some(h) = &f.at_head {
+        p.insert("present_at_head".into(), json!(h.present));
+        if h.present {
+            p.insert("head_locations".into(), to_value(&h.places));
+        }
+        if let Some(i) = &h.introduced {
+            p.insert("introduced".into(), to_value(i));
+        }
+    }
     if show_secrets {
         p.insert("secret".into(), json!(f.secret.expose()));
     }

@@ -31,6 +31,7 @@ fn finding(secret: &str, rule_id: &str, provider: &str, severity: Severity) -> F
         verification: Verification::NotChecked,
         place: None,
         occurrences: 1,
+        at_head: None,
     }
 }
 

@@ -13,6 +13,7 @@
 //! Not for the staged index (see [`super::staged`]) nor for reporting.
 
 mod commits;
+mod head;
 pub mod introduced;
 pub mod objects;
 mod packorder;
@@ -725,6 +726,7 @@ pub fn scan_history_skipping(
     drop(pool);
     records.sort();
     records.dedup();
+    let at_head = head::HeadSecrets::collect(repo, &commits, &by_blob);
     let mut attributor = provenance::Attributor::new(repo, matcher, opts, max_file_size, by_blob);
     let mut findings = attributor.attribute(&records, warn);
     let mut unreadable_extra = 0;
@@ -750,6 +752,9 @@ pub fn scan_history_skipping(
                 f.unreachable = true;
             }
         }
+    }
+    if let Some(at_head) = &at_head {
+        at_head.apply(&mut findings);
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     if counters.blobs_scanned.load(Ordering::Relaxed) == 0

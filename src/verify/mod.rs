@@ -239,6 +239,7 @@ mod tests {
             verification: Verification::NotChecked,
             place: None,
             occurrences: 1,
+            at_head: None,
         }
     }
 
