@@ -521,15 +521,31 @@ impl OrgRun<'_> {
             path_segment(&p.repo.name)
         );
         for f in &mut scanned.findings {
+            // The link shows the introducing commit: a finding moved to its place at HEAD
+            // links to where that commit introduced it (the secret spans as many characters).
+            let (path, line, column, end_line, end_column) =
+                match f.at_head.as_ref().and_then(|h| h.introduced.as_ref()) {
+                    Some(i) => (
+                        i.path.as_str(),
+                        i.line,
+                        i.column,
+                        i.line + (f.end_line - f.line),
+                        match f.end_line == f.line {
+                            true => i.column + (f.end_column - f.column),
+                            false => f.end_column,
+                        },
+                    ),
+                    None => (f.path.as_str(), f.line, f.column, f.end_line, f.end_column),
+                };
             let web_url = f.commit.as_ref().map(|c| {
                 format!(
                     "{link_base}?path=/{}&version=GC{}&line={}&lineEnd={}&lineStartColumn={}&lineEndColumn={}&lineStyle=plain&_a=contents",
-                    utf8_percent_encode(&f.path, LINK_PATH_KEEP),
+                    utf8_percent_encode(path, LINK_PATH_KEEP),
                     c.id,
-                    f.line,
-                    f.end_line,
-                    f.column,
-                    f.end_column
+                    line,
+                    end_line,
+                    column,
+                    end_column
                 )
             });
             f.place = Some(Origin {
