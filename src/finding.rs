@@ -365,8 +365,9 @@ pub struct Finding {
     /// `base64`, `url`, `utf-16le`, … when the secret was not in the text as is.
     pub encoding: Option<String>,
     pub commit: Option<CommitInfo>,
-    /// Where in git the text came from when it is not a file: `commit_message`, `tag_message`
-    /// or `note`.
+    /// Where the text came from when it is not a file's content: `commit_message`,
+    /// `tag_message` or `note` in git; `file_name` or `link_target` (a symbolic link's target,
+    /// read, never followed) in a scanned tree.
     pub origin: Option<&'static str>,
     /// Found only in objects that no ref reaches (`patrol git --all-objects`).
     pub unreachable: bool,

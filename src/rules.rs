@@ -113,6 +113,10 @@ pub enum Decoder {
     UrlUserinfo,
     /// The capture as it stands (NuGet `ClearTextPassword`).
     Plain,
+    /// base64 broken into lines of the capture's width (the output of `base64` without `-w0`,
+    /// MIME and PEM bodies): the capture is the first line, the following lines of the same
+    /// width (and a shorter last one) are joined to it. Only tokens inside are reported.
+    Base64Wrapped,
 }
 
 /// Keywordless candidate search: maximal runs of one byte class of an exact length.
@@ -122,6 +126,18 @@ pub struct RunPrefilter {
     /// Byte class in bracket-expression syntax without the brackets, e.g. `a-z2-7`.
     pub chars: String,
     pub length: usize,
+    /// With `max_length`, runs of any length from `length` to `max_length` are candidates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<usize>,
+    /// Also accept a run up to this many letters longer when a `-` precedes it and its last
+    /// `length` characters are the token: a token glued to a command-line flag (`-p<token>`).
+    /// Only for rules with a validator, whose checksum keeps this from widening what is found.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub glued_flag: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// One rule, as written in a rule file.
@@ -198,6 +214,8 @@ const KEYS: &[&str] = &[
     "run",
     "chars",
     "length",
+    "max_length",
+    "glued_flag",
     "validator",
     "decoder",
     "tokens_only",
@@ -291,11 +309,32 @@ fn check_rule(origin: &str, index: usize, rule: &Rule) -> Result<(), RuleError> 
             crate::parse_error::regex_problem(&e)
         )));
     }
+    if rule.decoder == Some(Decoder::Base64Wrapped) && rule.run.is_none() {
+        return Err(invalid(
+            "decoder = \"base64-wrapped\" starts from a run: it needs `run`".into(),
+        ));
+    }
     if let Some(run) = &rule.run {
         crate::detect::byte_class(&run.chars)
             .map_err(|_| invalid("run.chars is not a byte class such as `a-z2-7`".into()))?;
         if run.length == 0 {
             return Err(invalid("run.length must be positive".into()));
+        }
+        if run.max_length.is_some_and(|m| m < run.length || m > 4096) {
+            return Err(invalid(
+                "run.max_length must lie between run.length and 4096".into(),
+            ));
+        }
+        if rule.decoder == Some(Decoder::Base64Wrapped) && !rule.tokens_only {
+            return Err(invalid(
+                "decoder = \"base64-wrapped\" reports only tokens: it needs tokens_only = true"
+                    .into(),
+            ));
+        }
+        if run.glued_flag > 0 && rule.validator.is_none() {
+            return Err(invalid(
+                "run.glued_flag needs a validator: only a checksum may widen a run".into(),
+            ));
         }
     }
     Ok(())

@@ -2,7 +2,7 @@
 //! positions, allow comments and filters. Every source (files, stdin, git) goes through here.
 
 use crate::archive::{self, Budget, Kind, Skip};
-use crate::detect::decode::{Utf16, detect_utf16, utf16_to_utf8};
+use crate::detect::decode::detect_wide;
 use crate::detect::{Match, Matcher};
 use crate::finding::{Finding, FingerprintKey, Secret, Verification, fingerprint, hex};
 use crate::rules::Confidence;
@@ -119,6 +119,20 @@ pub fn scan_blob(matcher: &Matcher, bytes: &[u8], path: &str, opts: &ScanOptions
     result
 }
 
+/// Scan text that is not a file's content but names or points at one (a file name, the target
+/// of a symbolic link) as it stands: no archive, wide-text or binary triage. Findings are
+/// named `path`, lines and columns count inside the text.
+pub fn scan_name(matcher: &Matcher, text: &[u8], path: &str, opts: &ScanOptions) -> BlobResult {
+    let mut result = BlobResult::default();
+    let hay = Hay {
+        path,
+        member: None,
+        encoding: None,
+    };
+    collect(matcher, text, &hay, opts, &mut result);
+    result
+}
+
 /// Scans each member of one archive, opening the archives nested in it.
 struct MemberScan<'a> {
     matcher: &'a Matcher,
@@ -227,7 +241,7 @@ impl archive::Visitor for MemberScan<'_> {
     }
 }
 
-/// Text, UTF-16 or binary triage of one file's (or member's) bytes, then the matcher.
+/// Text, UTF-16/UTF-32 or binary triage of one file's (or member's) bytes, then the matcher.
 fn scan_text(
     matcher: &Matcher,
     bytes: &[u8],
@@ -243,24 +257,20 @@ fn scan_text(
         member,
         encoding: layer.map(str::to_string),
     };
-    if memchr::memchr(0, sample).is_some() {
-        if let Some(order) = detect_utf16(sample) {
-            let text = utf16_to_utf8(bytes, order);
-            let enc = match order {
-                Utf16::Le => "utf-16le",
-                Utf16::Be => "utf-16be",
-            };
-            hay.encoding = Some(match layer {
-                Some(l) => format!("{l}+{enc}"),
-                None => enc.to_string(),
-            });
-            collect(matcher, text.as_bytes(), &hay, opts, result);
-            return;
-        }
-        if !opts.scan_binary {
-            result.binary_skipped = true;
-            return;
-        }
+    // Wide text is read transcoded and only so: its raw bytes are never matched as well.
+    if let Some(wide) = detect_wide(sample) {
+        let text = wide.to_utf8(bytes);
+        let enc = wide.name();
+        hay.encoding = Some(match layer {
+            Some(l) => format!("{l}+{enc}"),
+            None => enc.to_string(),
+        });
+        collect(matcher, text.as_bytes(), &hay, opts, result);
+        return;
+    }
+    if memchr::memchr(0, sample).is_some() && !opts.scan_binary {
+        result.binary_skipped = true;
+        return;
     }
     collect(matcher, bytes, &hay, opts, result);
 }

@@ -131,6 +131,8 @@ pub fn decode(decoder: Decoder, raw: &[u8]) -> Option<Decoded> {
                 encoding: if identity { None } else { Some("url") },
             })
         }
+        // Needs the text around the capture: see [`unwrap_base64`].
+        Decoder::Base64Wrapped => None,
         Decoder::Plain => {
             let text = String::from_utf8(raw.to_vec()).ok()?;
             Some(Decoded {
@@ -142,6 +144,149 @@ pub fn decode(decoder: Decoder, raw: &[u8]) -> Option<Decoded> {
             })
         }
     }
+}
+
+/// base64 that was broken into lines, joined again.
+pub struct WrappedBase64 {
+    /// The base64 text of every line, without line breaks, indentation or padding.
+    pub text: Vec<u8>,
+    /// Per line: where it starts in `text`, and its span in the scanned text.
+    pub lines: Vec<(usize, usize, usize)>,
+}
+
+impl WrappedBase64 {
+    /// The scanned text's span of the line holding `text[at]`.
+    pub fn line_of(&self, at: usize) -> (usize, usize) {
+        let i = self.lines.partition_point(|l| l.0 <= at).saturating_sub(1);
+        (self.lines[i].1, self.lines[i].2)
+    }
+
+    /// Decode `text` in windows of at most `window` base64 characters that overlap by
+    /// `overlap` (both multiples of 4), so a token across a window's edge is whole in the next
+    /// one; `f` gets each window's start in `text` and its bytes. A decoding never holds more
+    /// than three quarters of a window.
+    pub fn decode_windows(&self, window: usize, overlap: usize, mut f: impl FnMut(usize, &[u8])) {
+        let mut buf = Vec::with_capacity(window / 4 * 3);
+        let mut at = 0;
+        loop {
+            let end = (at + window).min(self.text.len());
+            let mut piece = &self.text[at..end];
+            // A last group of one character carries no byte.
+            if piece.len() % 4 == 1 {
+                piece = &piece[..piece.len() - 1];
+            }
+            buf.clear();
+            if B64.decode_vec(piece, &mut buf).is_ok() {
+                f(at, &buf);
+            }
+            if end == self.text.len() {
+                return;
+            }
+            at = end - overlap;
+        }
+    }
+}
+
+fn b64_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
+}
+
+/// Where a run of base64 characters ends.
+fn b64_end(hay: &[u8], from: usize) -> usize {
+    hay[from..]
+        .iter()
+        .position(|&b| !b64_byte(b))
+        .map_or(hay.len(), |i| from + i)
+}
+
+/// The offset just past a line break at `at` (`\n` or `\r\n`) and the next line's indentation.
+fn next_line(hay: &[u8], at: usize) -> Option<usize> {
+    let mut p = at;
+    if hay.get(p) == Some(&b'\r') {
+        p += 1;
+    }
+    if hay.get(p) != Some(&b'\n') {
+        return None;
+    }
+    p += 1;
+    while matches!(hay.get(p), Some(b' ' | b'\t')) {
+        p += 1;
+    }
+    Some(p)
+}
+
+/// Whether the base64 run `s..e` continues one of the same width on the line before (then the
+/// block it belongs to was joined from an earlier line).
+fn continues_block(hay: &[u8], s: usize, width: usize) -> bool {
+    let mut p = s;
+    while p > 0 && matches!(hay[p - 1], b' ' | b'\t') {
+        p -= 1;
+    }
+    if p == 0 || hay[p - 1] != b'\n' {
+        return false;
+    }
+    p -= 1;
+    if p > 0 && hay[p - 1] == b'\r' {
+        p -= 1;
+    }
+    let start = hay[..p]
+        .iter()
+        .rposition(|&b| !b64_byte(b))
+        .map_or(0, |i| i + 1);
+    p - start == width
+}
+
+/// The most base64 characters joined from one wrapped block; a longer block is read up to here.
+const WRAPPED_MAX: usize = 4 << 20;
+
+/// Join a block of base64 lines that starts with the run `s..e`, which must end its line: the
+/// lines after it of the same width, then a shorter last one (and its `=` padding), each
+/// indented or not. `None` when the run is not a block's first line or no line follows.
+pub fn unwrap_base64(hay: &[u8], s: usize, e: usize) -> Option<WrappedBase64> {
+    let width = e - s;
+    if width < 4 || continues_block(hay, s, width) {
+        return None;
+    }
+    let mut next = next_line(hay, e)?;
+    let mut text = hay[s..e].to_vec();
+    let mut lines = vec![(0, s, e)];
+    loop {
+        let end = b64_end(hay, next);
+        let len = end - next;
+        let closes = len < width;
+        let mut after = end;
+        while closes && after < hay.len() && hay[after] == b'=' && after - end < 2 {
+            after += 1;
+        }
+        // A line of the block ends with it: `base64` writes nothing else on the line.
+        let line_ends = after == hay.len() || matches!(hay[after], b'\r' | b'\n');
+        if len == 0 || len > width || !line_ends {
+            break;
+        }
+        lines.push((text.len(), next, end));
+        text.extend_from_slice(&hay[next..end]);
+        if closes || text.len() >= WRAPPED_MAX {
+            break;
+        }
+        match next_line(hay, end) {
+            Some(n) => next = n,
+            None => break,
+        }
+    }
+    (lines.len() > 1).then_some(WrappedBase64 { text, lines })
+}
+
+/// The whole value when a base64 capture is the first line of a block wrapped at 64 or 76
+/// columns (`Authorization: Basic` followed by the rest of `base64`'s output on the next line):
+/// decoding the first line alone would judge a cut credential. Small blocks only: credentials
+/// are short.
+pub fn wrapped_value(hay: &[u8], s: usize, e: usize) -> Option<Vec<u8>> {
+    const MAX: usize = 4096;
+    if !matches!(e - s, 64 | 76) {
+        return None;
+    }
+    let block = unwrap_base64(hay, s, e)?;
+    (block.text.len() <= MAX).then_some(block.text)
 }
 
 fn percent_decode(raw: &[u8]) -> Option<String> {
@@ -167,7 +312,61 @@ pub enum Utf16 {
     Be,
 }
 
-/// Recognise UTF-16 by its byte-order mark, or by NULs in every other byte of mostly-ASCII text.
+/// Text in a wide encoding (UTF-16 or UTF-32), which is transcoded to UTF-8 before matching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WideText {
+    Utf16(Utf16),
+    Utf32(Utf16),
+}
+
+impl WideText {
+    /// The encoding's name as findings give it (`utf-16le`, `utf-32be`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            WideText::Utf16(Utf16::Le) => "utf-16le",
+            WideText::Utf16(Utf16::Be) => "utf-16be",
+            WideText::Utf32(Utf16::Le) => "utf-32le",
+            WideText::Utf32(Utf16::Be) => "utf-32be",
+        }
+    }
+
+    /// The whole text as UTF-8, its byte-order mark dropped and invalid units replaced by
+    /// U+FFFD. The result is at most 1.5 times the input's size (a UTF-16 unit of 2 bytes
+    /// becomes at most 3), so the file size limit bounds it too.
+    pub fn to_utf8(self, bytes: &[u8]) -> String {
+        match self {
+            WideText::Utf16(order) => utf16_to_utf8(bytes, order),
+            WideText::Utf32(order) => utf32_to_utf8(bytes, order),
+        }
+    }
+}
+
+/// Recognise UTF-16 or UTF-32 text from the first bytes of a file: by a byte-order mark (with
+/// or without NUL bytes after it: UTF-16 of a non-Latin script may have none), else by NUL
+/// bytes that fall on one side of each 2-byte unit only, in text that decodes cleanly.
+pub fn detect_wide(sample: &[u8]) -> Option<WideText> {
+    if sample.starts_with(&[0xFF, 0xFE, 0, 0]) && utf32_clean(sample, Utf16::Le) {
+        return Some(WideText::Utf32(Utf16::Le));
+    }
+    if sample.starts_with(&[0, 0, 0xFE, 0xFF]) && utf32_clean(sample, Utf16::Be) {
+        return Some(WideText::Utf32(Utf16::Be));
+    }
+    if sample.starts_with(&[0xFF, 0xFE]) {
+        return Some(WideText::Utf16(Utf16::Le));
+    }
+    if sample.starts_with(&[0xFE, 0xFF]) {
+        return Some(WideText::Utf16(Utf16::Be));
+    }
+    if memchr::memchr(0, sample).is_none() {
+        return None;
+    }
+    detect_utf16(sample).map(WideText::Utf16)
+}
+
+/// Recognise UTF-16 without a byte-order mark by where its NUL bytes fall: in mostly-ASCII
+/// text the high byte of almost every unit is zero; in text of another script (Cyrillic, CJK,
+/// …) only the units of spaces, line breaks and ASCII are, but still on one side only, and the
+/// whole sample must then decode as UTF-16 with hardly any control characters.
 pub fn detect_utf16(sample: &[u8]) -> Option<Utf16> {
     if sample.starts_with(&[0xFF, 0xFE]) {
         return Some(Utf16::Le);
@@ -184,14 +383,78 @@ pub fn detect_utf16(sample: &[u8]) -> Option<Utf16> {
         even_nul += usize::from(p[0] == 0);
         odd_nul += usize::from(p[1] == 0);
     }
-    // Mostly-ASCII UTF-16: the high byte of almost every unit is zero, the low byte almost never.
     if odd_nul * 10 >= pairs * 7 && even_nul * 10 <= pairs {
-        Some(Utf16::Le)
-    } else if even_nul * 10 >= pairs * 7 && odd_nul * 10 <= pairs {
-        Some(Utf16::Be)
-    } else {
-        None
+        return Some(Utf16::Le);
     }
+    if even_nul * 10 >= pairs * 7 && odd_nul * 10 <= pairs {
+        return Some(Utf16::Be);
+    }
+    // Mostly non-ASCII: NULs on one side (a unit U+xx00 puts one on the other now and then).
+    let order = if odd_nul >= 4 && even_nul * 50 <= odd_nul {
+        Utf16::Le
+    } else if even_nul >= 4 && odd_nul * 50 <= even_nul {
+        Utf16::Be
+    } else {
+        return None;
+    };
+    utf16_clean(sample, order).then_some(order)
+}
+
+/// Whether a sample decodes as UTF-16 in `order` with no unpaired surrogate (but one cut off
+/// at its end) and at most 1 % control characters other than tab, line breaks and form feed.
+fn utf16_clean(sample: &[u8], order: Utf16) -> bool {
+    let units: Vec<u16> = sample
+        .chunks_exact(2)
+        .map(|p| match order {
+            Utf16::Le => u16::from_le_bytes([p[0], p[1]]),
+            Utf16::Be => u16::from_be_bytes([p[0], p[1]]),
+        })
+        .collect();
+    let (mut chars, mut odd) = (0usize, 0usize);
+    let mut decoded = char::decode_utf16(units.iter().copied()).peekable();
+    while let Some(r) = decoded.next() {
+        match r {
+            Ok(c) => {
+                chars += 1;
+                odd += usize::from(unusual(c));
+            }
+            // A surrogate pair cut by the end of the sample is not a fault of the text.
+            Err(_) if decoded.peek().is_none() => {}
+            Err(_) => return false,
+        }
+    }
+    chars > 0 && odd * 100 <= chars
+}
+
+/// Whether a sample with a UTF-32 byte-order mark holds only Unicode scalar values, mostly not
+/// control characters (else it is UTF-16 whose first character is U+0000, or binary).
+fn utf32_clean(sample: &[u8], order: Utf16) -> bool {
+    let (mut chars, mut odd) = (0usize, 0usize);
+    for q in sample.chunks_exact(4) {
+        match char::from_u32(utf32_unit(q, order)) {
+            Some(c) => {
+                chars += 1;
+                odd += usize::from(unusual(c));
+            }
+            None => return false,
+        }
+    }
+    odd * 100 <= chars
+}
+
+fn utf32_unit(q: &[u8], order: Utf16) -> u32 {
+    let b = [q[0], q[1], q[2], q[3]];
+    match order {
+        Utf16::Le => u32::from_le_bytes(b),
+        Utf16::Be => u32::from_be_bytes(b),
+    }
+}
+
+/// A character that text hardly ever holds: C0/C1 controls other than tab, line breaks and form
+/// feed, and the non-characters U+FFFE/U+FFFF.
+fn unusual(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0c'))
+        || matches!(c, '\u{FFFE}' | '\u{FFFF}')
 }
 
 /// Transcode UTF-16 bytes to UTF-8 (unpaired surrogates become U+FFFD; a BOM is dropped).
@@ -202,6 +465,18 @@ pub fn utf16_to_utf8(bytes: &[u8], order: Utf16) -> String {
     });
     let mut s: String = char::decode_utf16(units)
         .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    if s.starts_with('\u{FEFF}') {
+        s.drain(..3);
+    }
+    s
+}
+
+/// Transcode UTF-32 bytes to UTF-8 (invalid units become U+FFFD; a BOM is dropped).
+pub fn utf32_to_utf8(bytes: &[u8], order: Utf16) -> String {
+    let mut s: String = bytes
+        .chunks_exact(4)
+        .map(|q| char::from_u32(utf32_unit(q, order)).unwrap_or(char::REPLACEMENT_CHARACTER))
         .collect();
     if s.starts_with('\u{FEFF}') {
         s.drain(..3);
@@ -271,5 +546,70 @@ mod tests {
         assert_eq!(utf16_to_utf8(&le, Utf16::Le), text);
         assert_eq!(utf16_to_utf8(&be, Utf16::Be), text);
         assert_eq!(detect_utf16(b"plain ascii text here"), None);
+    }
+
+    fn utf16le(text: &str) -> Vec<u8> {
+        text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn wide_text_by_bom_without_nul() {
+        // Cyrillic and CJK: no unit has a zero byte.
+        let text = "\u{FEFF}Пароль\u{2028}密码";
+        let le = utf16le(text);
+        assert!(!le.contains(&0));
+        assert_eq!(detect_wide(&le), Some(WideText::Utf16(Utf16::Le)));
+        let be: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        assert_eq!(detect_wide(&be), Some(WideText::Utf16(Utf16::Be)));
+        assert_eq!(
+            WideText::Utf16(Utf16::Le).to_utf8(&le),
+            "Пароль\u{2028}密码"
+        );
+        // UTF-8 text has no NUL and no BOM of a wide encoding.
+        assert_eq!(detect_wide("Пароль 密码".as_bytes()), None);
+    }
+
+    #[test]
+    fn utf16_without_bom_of_another_script() {
+        let text = "Пароль для сборки: значение ниже\r\nтокен = abc\r\n".repeat(20);
+        let le = utf16le(&text);
+        assert_eq!(detect_wide(&le), Some(WideText::Utf16(Utf16::Le)));
+        let be: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        assert_eq!(detect_wide(&be), Some(WideText::Utf16(Utf16::Be)));
+        // Binary whose NULs fall on one side only but whose units are controls is not text.
+        let binary: Vec<u8> = (0..400u32)
+            .flat_map(|i| {
+                [
+                    (i % 31) as u8 + 1,
+                    if i % 3 == 0 { 0 } else { (i % 5) as u8 + 1 },
+                ]
+            })
+            .collect();
+        assert_eq!(detect_wide(&binary), None);
+        // NULs on both sides: binary.
+        let mixed: Vec<u8> = (0..400u32)
+            .flat_map(|i| [(i % 7) as u8, (i % 5) as u8])
+            .collect();
+        assert_eq!(detect_wide(&mixed), None);
+    }
+
+    #[test]
+    fn utf32_with_bom() {
+        let text = "\u{FEFF}token: 密码\n";
+        let le: Vec<u8> = text
+            .chars()
+            .flat_map(|c| (c as u32).to_le_bytes())
+            .collect();
+        let be: Vec<u8> = text
+            .chars()
+            .flat_map(|c| (c as u32).to_be_bytes())
+            .collect();
+        assert_eq!(detect_wide(&le), Some(WideText::Utf32(Utf16::Le)));
+        assert_eq!(detect_wide(&be), Some(WideText::Utf32(Utf16::Be)));
+        assert_eq!(WideText::Utf32(Utf16::Le).to_utf8(&le), "token: 密码\n");
+        assert_eq!(WideText::Utf32(Utf16::Be).to_utf8(&be), "token: 密码\n");
+        // UTF-16LE whose first character is U+0000: not UTF-32.
+        let u16 = utf16le("\u{FEFF}\u{0}ab cd ef gh");
+        assert_eq!(detect_wide(&u16), Some(WideText::Utf16(Utf16::Le)));
     }
 }

@@ -89,8 +89,8 @@ struct RunScanner {
     class: [bool; 256],
     /// Run lengths wanted, ascending, each once.
     lengths: Vec<usize>,
-    /// `(length, rule)`.
-    rules: Vec<(usize, usize)>,
+    /// `(shortest, longest, glued_flag, rule)`.
+    rules: Vec<(usize, usize, usize, usize)>,
 }
 
 /// One secret found in a buffer. Its `Debug` shows the secret redacted.
@@ -174,17 +174,20 @@ impl Matcher {
             }
             if let Some(run) = &rule.run {
                 let class = byte_class(&run.chars)?;
+                let longest = run.max_length.unwrap_or(run.length);
+                let wanted = (run.length, longest, run.glued_flag, idx);
+                let lengths = run.length..=longest.max(run.length + run.glued_flag);
                 match runs.iter_mut().find(|r| r.class == class) {
                     Some(r) => {
-                        r.rules.push((run.length, idx));
-                        r.lengths.push(run.length);
+                        r.rules.push(wanted);
+                        r.lengths.extend(lengths);
                         r.lengths.sort_unstable();
                         r.lengths.dedup();
                     }
                     None => runs.push(RunScanner {
                         class,
-                        lengths: vec![run.length],
-                        rules: vec![(run.length, idx)],
+                        lengths: lengths.collect(),
+                        rules: vec![wanted],
                     }),
                 }
             }
@@ -336,8 +339,15 @@ impl Matcher {
         }
         for run in &self.runs {
             for_each_run_of(hay, &run.class, &run.lengths, |s, e| {
-                for &(len, ri) in &run.rules {
-                    if len == e - s && self.rules[ri].regex.is_match(&hay[s..e]) {
+                for &(len, longest, glue, ri) in &run.rules {
+                    let s = if (len..=longest).contains(&(e - s)) {
+                        s
+                    } else if let Some(s) = after_glued_flag(hay, s, e, len, glue) {
+                        s
+                    } else {
+                        continue;
+                    };
+                    if self.rules[ri].regex.is_match(&hay[s..e]) {
                         self.candidate(ri, hay, s, e, false, out);
                     }
                 }
@@ -435,6 +445,17 @@ impl Matcher {
             });
             return;
         };
+        if decoder == crate::rules::Decoder::Base64Wrapped {
+            self.wrapped_base64(ri, hay, s, e, out);
+            return;
+        }
+        let joined = matches!(
+            decoder,
+            crate::rules::Decoder::Base64 | crate::rules::Decoder::Base64Credentials
+        )
+        .then(|| decode::wrapped_value(hay, s, e))
+        .flatten();
+        let raw = joined.as_deref().unwrap_or(raw);
         let Some(decoded) = decode::decode(decoder, raw) else {
             return;
         };
@@ -482,6 +503,43 @@ impl Matcher {
     }
 }
 
+impl Matcher {
+    /// Tokens in a block of base64 lines whose first line is `s..e` (rule `ri`, decoder
+    /// `base64-wrapped`), each reported at the line where its encoding starts. The block is
+    /// decoded in bounded windows.
+    fn wrapped_base64(&self, ri: usize, hay: &[u8], s: usize, e: usize, out: &mut Vec<Match>) {
+        /// base64 characters decoded at a time, and how much windows overlap: more than the
+        /// encoding of the longest token with a user name before it.
+        const WINDOW: usize = 64 * 1024;
+        const OVERLAP: usize = 1024;
+        let Some(block) = decode::unwrap_base64(hay, s, e) else {
+            return;
+        };
+        let mut inner = Vec::new();
+        block.decode_windows(WINDOW, OVERLAP, |at, bytes| {
+            inner.clear();
+            self.scan_into(bytes, false, &mut inner);
+            for m in inner.drain(..) {
+                if self.rules[m.rule].rule.validator.is_none() {
+                    continue;
+                }
+                // Three bytes are four base64 characters.
+                let (start, end) = block.line_of(at + m.start / 3 * 4);
+                out.push(Match {
+                    rule: m.rule,
+                    origin: ri,
+                    start,
+                    end,
+                    secret: m.secret,
+                    encoding: Some("base64"),
+                    organization: None,
+                    weak: m.weak,
+                });
+            }
+        });
+    }
+}
+
 /// Whether a checksum-valid token's leading characters (its random part in every format
 /// patrol validates) use at most two distinct characters, as in `aaaa…+ASt…` or `xxxx…JQQJ99…`.
 /// Real keys come from a cryptographic generator and never look like that; test vectors built
@@ -512,6 +570,18 @@ fn validate(v: Validator, raw: &[u8], seeds: &[u64]) -> Option<usize> {
         Validator::Marvin32Base64 => checksum::base64_key_seed(raw, seeds).map(|_| raw.len()),
         Validator::Crc32Base62 => checksum::crc32_base62_token_valid(raw).then_some(raw.len()),
     }
+}
+
+/// Where a token of `len` characters starts in the run `s..e` when the run is the token with up
+/// to `glue` letters of a command-line flag glued before it (`-p<token>`): the run must follow a
+/// `-` and be at most `glue` letters longer. Whether it is a token is the validator's call.
+fn after_glued_flag(hay: &[u8], s: usize, e: usize, len: usize, glue: usize) -> Option<usize> {
+    let extra = (e - s).checked_sub(len)?;
+    let flag = (1..=glue).contains(&extra)
+        && s > 0
+        && hay[s - 1] == b'-'
+        && hay[s..s + extra].iter().all(u8::is_ascii_alphabetic);
+    flag.then_some(s + extra)
 }
 
 /// Keep one match per (position, secret): the most confident rule's.
@@ -571,16 +641,24 @@ pub fn for_each_run_of(
         while b < n && class[hay[b] as usize] {
             b += 1;
         }
-        if lengths.contains(&(b - a)) {
+        if wanted(lengths, b - a) {
             f(a, b);
-        } else if b - a > shortest
+        }
+        // Tried even when the whole run has a wanted length: `\n` before a 52-character token
+        // makes a run of 53, which a rule accepting flags glued to a token also wants.
+        if b - a > shortest
             && let Some(a2) = escape_end(hay, a, class)
-            && lengths.contains(&(b - a2))
+            && wanted(lengths, b - a2)
         {
             f(a2, b);
         }
         i = b + shortest;
     }
+}
+
+/// Whether `n` is one of `lengths` (ascending): most runs are shorter than all of them.
+fn wanted(lengths: &[usize], n: usize) -> bool {
+    n >= lengths[0] && n <= lengths[lengths.len() - 1] && lengths.binary_search(&n).is_ok()
 }
 
 /// If the run starting at `a` begins inside an escape sequence, where the escape ends.

@@ -118,6 +118,8 @@ pub fn origin_text(f: &crate::finding::Finding) -> Option<String> {
         Some("tag_message") => Some(format!("in an annotated tag's message (tagging {short})")),
         Some("note") if short.is_empty() => Some("in a git note".to_string()),
         Some("note") => Some(format!("in a git note on commit {short}")),
+        Some("file_name") => Some("in the file's name".to_string()),
+        Some("link_target") => Some("in the target of a symbolic link".to_string()),
         _ => None,
     };
     match (what, f.unreachable) {

@@ -115,6 +115,7 @@ pub fn scan_paths(
                 }
                 match entry {
                     Ok(entry) => {
+                        scan_names(&entry, base, matcher, opts, counters, findings, warn);
                         match entry.file_type() {
                             Some(t) if t.is_file() => {}
                             Some(t) if t.is_dir() || t.is_symlink() => return WalkState::Continue,
@@ -180,6 +181,72 @@ pub fn scan_paths(
         ..Summary::default()
     };
     Ok((findings, summary))
+}
+
+/// Scan what names an entry rather than its content: its own name (every path component is
+/// some entry's name, so each is read once) and, for a symbolic link, the target it holds.
+/// The link is read, never followed: its target may lie outside the tree or nowhere.
+fn scan_names(
+    entry: &ignore::DirEntry,
+    base: Option<&Path>,
+    matcher: &Matcher,
+    opts: &ScanOptions,
+    counters: &Counters,
+    findings: &Mutex<Vec<Finding>>,
+    warn: &(dyn Fn(String) + Sync),
+) {
+    let mut texts: Vec<(Vec<u8>, &'static str)> = Vec::new();
+    // A root's name is the user's choice of argument, not the tree's content.
+    if entry.depth() > 0 {
+        texts.push((os_bytes(entry.file_name()), "file_name"));
+    }
+    if entry.path_is_symlink() {
+        match std::fs::read_link(entry.path()) {
+            Ok(target) => texts.push((os_bytes(target.as_os_str()), "link_target")),
+            Err(e) => {
+                counters.unreadable.fetch_add(1, Ordering::Relaxed);
+                warn(format!(
+                    "cannot read the target of link {}: {}",
+                    display_path(entry.path(), base),
+                    io_reason(&e)
+                ));
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for (text, origin) in texts {
+        let display = display_path(entry.path(), base);
+        let result = crate::scan::scan_name(matcher, &text, &display, opts);
+        counters
+            .suppressed
+            .fetch_add(result.suppressed, Ordering::Relaxed);
+        found.extend(result.findings.into_iter().map(|mut f| {
+            f.origin = Some(origin);
+            f
+        }));
+    }
+    if !found.is_empty() {
+        counters
+            .findings
+            .fetch_add(found.len() as u64, Ordering::Relaxed);
+        findings
+            .lock()
+            .expect("no panics while holding the lock")
+            .extend(found);
+    }
+}
+
+/// The bytes of a file name or link target as the file system holds them.
+fn os_bytes(s: &std::ffi::OsStr) -> Vec<u8> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        s.as_bytes().to_vec()
+    }
+    #[cfg(not(unix))]
+    {
+        s.to_string_lossy().into_owned().into_bytes()
+    }
 }
 
 /// A root must be readable before the walk starts: a directory listable, a file openable.
