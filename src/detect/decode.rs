@@ -357,9 +357,8 @@ pub fn detect_wide(sample: &[u8]) -> Option<WideText> {
     if sample.starts_with(&[0xFE, 0xFF]) {
         return Some(WideText::Utf16(Utf16::Be));
     }
-    if memchr::memchr(0, sample).is_none() {
-        return None;
-    }
+    // Without a BOM, wide text of any script has NULs (line breaks and spaces at least).
+    memchr::memchr(0, sample)?;
     detect_utf16(sample).map(WideText::Utf16)
 }
 
