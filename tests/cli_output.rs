@@ -47,6 +47,10 @@ fn human_report_of_the_fixture_tree() {
     insta::assert_snapshot!("human_fixture_tree", stable(&text));
     // Every finding is one line that starts with a path the user can open from here.
     for line in text.lines().take_while(|l| !l.is_empty()) {
+        // A file's name or a link's target is not content to open (and the name is redacted).
+        if line.contains("in the file's name") || line.contains("in the target of a symbolic") {
+            continue;
+        }
         // A member of an archive opens through the archive (`site.tgz!config/x.json`).
         let path = line.split([':', '!']).next().unwrap();
         assert!(

@@ -31,17 +31,23 @@ fn fixture_tree_exact_findings() {
         .collect();
     let pat = "azure-devops-pat";
     let idp = "azure-devops-pat-identifiable";
+    let backup = format!("backup/{}.bak", marker_value("PAT", "95"));
     let expected: Vec<(&str, u64, &str, Option<&str>)> = vec![
         (".env", 1, pat, None),
         (".git-credentials", 1, idp, None),
+        (".netrc", 3, pat, None),
         (".npmrc", 4, pat, Some("contoso")),
         ("NuGet.config", 9, pat, Some("contoso")),
         ("api.postman_collection.json", 1, pat, Some("postman-org")),
         ("appsettings.json", 4, idp, Some("settings-org")),
         ("azure-pipelines.yml", 6, pat, Some("contoso-eng")),
+        // A token as a file's name, and as a symbolic link's target.
+        (&backup, 1, pat, None),
+        ("current", 1, pat, None),
         ("deploy/docker-config.json", 3, pat, None),
         ("deploy/docker-config.json", 4, "docker-config-auth", None),
         ("deploy/secret.yaml", 9, pat, Some("k8s-org")),
+        ("deploy/wrapped.yaml", 8, pat, None),
         (
             "dist/site.tgz!config/appsettings.json",
             4,
@@ -66,6 +72,9 @@ fn fixture_tree_exact_findings() {
         ("scripts/curl.sh", 4, pat, Some("acme")),
         ("scripts/deploy.ps1", 2, pat, Some("contoso-eng")),
         ("scripts/deploy.ps1", 3, pat, Some("contoso-eng")),
+        ("scripts/notes.txt", 2, pat, None),
+        ("scripts/publish.sh", 2, pat, Some("contoso")),
+        ("scripts/publish.sh", 4, pat, Some("contoso")),
         ("src/Program.cs", 8, idp, Some("fabrikam")),
     ];
     let expected: Vec<(String, u64, String, Option<String>)> = expected
@@ -73,7 +82,7 @@ fn fixture_tree_exact_findings() {
         .map(|(p, l, r, o)| (p.to_string(), l, r.to_string(), o.map(str::to_string)))
         .collect();
     assert_eq!(got, expected);
-    assert_eq!(doc["summary"]["findings"], 25);
+    assert_eq!(doc["summary"]["findings"], 32);
 }
 
 #[test]
@@ -103,11 +112,32 @@ fn fixture_secrets_and_columns_point_at_tokens() {
         ("PAT", "40"),
         ("PAT", "41"),
         ("IDPAT", "42"),
+        ("PAT", "90"),
+        ("PAT", "91"),
+        ("PAT", "92"),
+        ("PAT", "94"),
     ]);
     for f in doc["findings"].as_array().unwrap() {
         let secret = f["secret"].as_str().unwrap();
+        let path = f["path"].as_str().unwrap();
+        // A file's name or a link's target: the column counts in that text.
+        let column = f["column"].as_u64().unwrap() as usize;
+        match f["origin"].as_str() {
+            Some("file_name") => {
+                let name = path.rsplit('/').next().unwrap();
+                assert!(name[column - 1..].starts_with(secret), "{f}");
+                continue;
+            }
+            Some("link_target") => {
+                let held = std::fs::read_to_string(template_path(&fixtures().join("tree"), path));
+                let target = render_text(&held.unwrap());
+                assert!(target[column - 1..].starts_with(secret), "{f}");
+                continue;
+            }
+            _ => {}
+        }
         // Archive members and gzipped files: the rendered template they were built from.
-        let source = template_path(&fixtures().join("tree"), f["path"].as_str().unwrap());
+        let source = template_path(&fixtures().join("tree"), path);
         let text = render_text(&std::fs::read_to_string(source).unwrap());
         let line = text
             .lines()
@@ -119,7 +149,8 @@ fn fixture_secrets_and_columns_point_at_tokens() {
             .collect();
         let end = f["end_column"].as_u64().unwrap() - f["column"].as_u64().unwrap();
         match f["encoding"].as_str() {
-            None | Some("gzip") => {
+            // UTF-16 files: the template holds the text before it was encoded.
+            None | Some("gzip") | Some("utf-16le") => {
                 assert!(at.starts_with(secret), "{f}");
                 assert_eq!(end as usize, secret.chars().count());
                 assert!(
@@ -128,8 +159,15 @@ fn fixture_secrets_and_columns_point_at_tokens() {
                 );
             }
             Some("base64") if f["rule_id"] != "http-basic-auth" => {
-                // Points at the base64 text whose decoding holds the token.
-                let encoded: String = at.chars().take(end as usize).collect();
+                // Points at the base64 text whose decoding holds the token; a block wrapped
+                // in lines goes on on the lines after.
+                let mut encoded: String = at.chars().take(end as usize).collect();
+                if end == 76 {
+                    let after = text.lines().skip(f["line"].as_u64().unwrap() as usize);
+                    for more in after.map(str::trim).take_while(|l| !l.contains(' ')) {
+                        encoded.push_str(more.trim_end_matches('='));
+                    }
+                }
                 let decoded = base64::Engine::decode(
                     &base64::engine::general_purpose::STANDARD_NO_PAD,
                     encoded.trim_end_matches('='),
@@ -190,6 +228,7 @@ fn default_output_never_shows_a_secret() {
     secrets.extend((1..=22).map(app_pat));
     secrets.extend((1..=22).map(|n| id_key(n, "AZDO")));
     secrets.extend([pat(40), pat(41), id_key(42, "AZDO")]);
+    secrets.extend((90..=96).map(pat));
     secrets.extend([
         id_key(21, "AZAC"),
         id_key(22, "ACOG"),

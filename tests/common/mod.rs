@@ -33,6 +33,17 @@ pub fn marker_value(kind: &str, arg: &str) -> String {
         "B64PAT" => B64.encode(pat(n(arg))),
         "BASICPAT" => B64.encode(format!(":{}", pat(n(arg)))),
         "BASICUSERPAT" => B64.encode(format!("build:{}", pat(n(arg)))),
+        // `echo "ada.tester@contoso.com:$PAT" | base64`: wrapped at 76 columns, the lines after
+        // the first indented by 4 spaces (the marker stands indented in a YAML block).
+        "B64WRAP" => {
+            let text = B64.encode(format!("ada.tester@contoso.com:{}\n", pat(n(arg))));
+            let lines: Vec<&str> = text
+                .as_bytes()
+                .chunks(76)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect();
+            lines.join("\n    ")
+        }
         "BROKEN" => fake::broken(&pat(n(arg))),
         "BROKENID" => fake::broken(&id_key(n(arg), "AZDO")),
         "KEY" => {
@@ -64,11 +75,13 @@ pub fn render_text(text: &str) -> String {
 ///
 /// Archives are built from templates too (tokens exist only once rendered): a directory named
 /// `NAME@zip` or `NAME@tgz` becomes the zip or gzipped tar `NAME` of its rendered files, and a
-/// file named `NAME@gz` the gzip `NAME` of its rendered text.
+/// file named `NAME@gz` the gzip `NAME` of its rendered text. A file named `NAME@utf16le`
+/// becomes its text in UTF-16LE with a BOM, one named `NAME@link` a symbolic link `NAME` to
+/// the path it holds; markers in file names are rendered too.
 pub fn render_tree(template: &Path, dest: &Path) {
     for entry in walk(template) {
         let rel = entry.strip_prefix(template).unwrap();
-        let target = dest.join(rel);
+        let target = dest.join(render_text(&rel.to_string_lossy()));
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
         let text = std::fs::read_to_string(&entry).unwrap();
         std::fs::write(&target, render_text(&text)).unwrap();
@@ -87,9 +100,11 @@ pub fn template_path(template: &Path, path: &str) -> PathBuf {
             }
         }
     }
-    let gz = template.join(format!("{path}@gz"));
-    if gz.exists() {
-        return gz;
+    for kind in ["gz", "utf16le", "link"] {
+        let p = template.join(format!("{path}@{kind}"));
+        if p.exists() {
+            return p;
+        }
     }
     template.join(path)
 }
@@ -107,6 +122,18 @@ fn pack_archives(dir: &Path) {
         };
         let out = p.with_file_name(base);
         match kind {
+            "utf16le" => {
+                let text = format!("\u{FEFF}{}", std::fs::read_to_string(&p).unwrap());
+                let bytes: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+                std::fs::write(&out, bytes).unwrap();
+                std::fs::remove_file(&p).unwrap();
+            }
+            #[cfg(unix)]
+            "link" => {
+                let to = std::fs::read_to_string(&p).unwrap();
+                std::fs::remove_file(&p).unwrap();
+                std::os::unix::fs::symlink(to.trim_end(), &out).unwrap();
+            }
             "gz" => {
                 let mut e =
                     flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
