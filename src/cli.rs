@@ -195,10 +195,6 @@ pub struct CommonArgs {
     /// Suppress findings recorded in this baseline file (see `patrol baseline create`).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
-    /// Key for fingerprints of secrets without a checksum, when a subcommand fixes it (the
-    /// baseline commands); otherwise the `--baseline` file's key or a fresh one.
-    #[arg(skip)]
-    pub fingerprint_key: Option<crate::finding::FingerprintKey>,
     /// Colours: auto (on a terminal), always, never.
     #[arg(long, default_value = "auto", value_name = "WHEN")]
     pub color: ColorWhen,

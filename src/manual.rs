@@ -1,6 +1,6 @@
 //! Manual pages: one per command and subcommand, from clap's definitions (every option, as
 //! `--help` shows it) plus the sections clap does not know: EXIT STATUS, ENVIRONMENT, FILES,
-//! EXAMPLES and SEE ALSO. Rendering only: `cmd_workflow::man` writes the pages.
+//! EXAMPLES and SEE ALSO. Rendering only: `cmd::man` writes the pages.
 
 use crate::cli::Cli;
 use clap::CommandFactory;

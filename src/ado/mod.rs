@@ -1,7 +1,7 @@
 //! Organization scans (`patrol ado`): which organization and token ([`target`]), the REST
 //! calls that list projects, repositories and pipeline variables ([`rest`]), bare mirrors in
 //! the cache ([`mirror`]), the record of blobs already scanned ([`record`]), and the findings
-//! of pipeline variables ([`variables`]). The command itself is `cmd_ado`; the history engine
+//! of pipeline variables ([`variables`]). The command itself is `cmd::ado`; the history engine
 //! is `source::git`. docs/ado.md describes the whole flow.
 
 pub mod mirror;

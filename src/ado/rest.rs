@@ -1,7 +1,7 @@
 //! The Azure DevOps REST calls `patrol ado` makes: GETs to the organization's API with the
 //! token in one sensitive header, no redirects, continuation-token paging, `Retry-After` on 429
 //! and 503, bounded backoff on other 5xx. Returns plain data (projects, repositories, pipeline
-//! and variable-group variables). Not for deciding what to scan: see `cmd_ado`.
+//! and variable-group variables). Not for deciding what to scan: see `cmd::ado`.
 //!
 //! A secret variable's value is never asked for (no API here returns one) and, should a
 //! server send one anyway, it is dropped while parsing.

@@ -2,7 +2,7 @@
 //! shard this run is (from the flag or the engine's environment), and which repositories,
 //! pipelines and variable groups belong to it. Every shard computes the same assignment from
 //! the same listing, so each item lands in exactly one shard whatever order the API returns.
-//! Not for merging the shards' reports: see `cmd_merge`.
+//! Not for merging the shards' reports: see `cmd::merge`.
 
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};

@@ -431,11 +431,13 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
-/// Read all of stdin and scan it as one blob named `<stdin>`.
+/// Read all of stdin and scan it as one blob named `<stdin>`; `warn` receives archive
+/// problems.
 pub fn scan_stdin(
     matcher: &Matcher,
     opts: &ScanOptions,
     max: u64,
+    warn: &dyn Fn(String),
 ) -> std::io::Result<(Vec<Finding>, Summary)> {
     let mut buf = Vec::new();
     std::io::stdin()
@@ -451,10 +453,7 @@ pub fn scan_stdin(
     summary.bytes_scanned = buf.len() as u64;
     let result = scan_blob(matcher, &buf, "<stdin>", opts);
     result.archive.add_to(&mut summary);
-    result
-        .archive
-        .warnings("<stdin>")
-        .for_each(crate::cmd::warn);
+    result.archive.warnings("<stdin>").for_each(warn);
     summary.skipped_binary = u64::from(result.binary_skipped);
     summary.suppressed = result.suppressed;
     summary.capped = result.capped;

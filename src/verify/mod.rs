@@ -18,7 +18,6 @@ pub mod client;
 pub mod endpoint;
 pub mod reach;
 
-use crate::cli::CommonArgs;
 use crate::finding::{Finding, OrgSource, Secret, Verification};
 use crate::rules::Severity;
 use client::Client;
@@ -59,12 +58,14 @@ impl VerifyOptions {
         }
     }
 
-    /// `None` without `--verify`. Reads the test override [`BASE_URL_ENV`] and refuses it
-    /// unless it names a loopback address, so a bad override stops the run before any request.
-    pub fn from_args(common: &CommonArgs) -> Result<Option<Self>, OverrideRefused> {
-        if !common.verify {
-            return Ok(None);
-        }
+    /// Options for the real Azure DevOps endpoints, or for the test override [`BASE_URL_ENV`],
+    /// which is refused unless it names a loopback address, so that a bad override stops the
+    /// run before any request.
+    pub fn from_env(
+        jobs: usize,
+        timeout: Duration,
+        deadline: Duration,
+    ) -> Result<Self, OverrideRefused> {
         let value = match std::env::var(BASE_URL_ENV) {
             Ok(v) if v.is_empty() => None,
             Ok(v) => Some(v),
@@ -76,13 +77,9 @@ impl VerifyOptions {
                 });
             }
         };
-        let mut opts = Self::new(
-            common.verify_jobs as usize,
-            Duration::from_secs(common.verify_timeout),
-            Duration::from_secs(common.verify_deadline),
-        );
+        let mut opts = Self::new(jobs, timeout, deadline);
         opts.endpoints = Endpoints::from_override(value.as_deref())?;
-        Ok(Some(opts))
+        Ok(opts)
     }
 }
 
@@ -267,19 +264,5 @@ mod tests {
         assert_eq!(most_frequent(&["x", "y", "y", "x"]), Some("x"));
         assert_eq!(most_frequent(&["x", "y", "y"]), Some("y"));
         assert_eq!(most_frequent(&[]), None);
-    }
-
-    #[test]
-    fn options_are_off_without_the_flag() {
-        use clap::Parser;
-        #[derive(Parser)]
-        struct T {
-            #[command(flatten)]
-            common: CommonArgs,
-        }
-        let t = T::parse_from(["t"]);
-        assert!(VerifyOptions::from_args(&t.common).unwrap().is_none());
-        assert_eq!(t.common.verify_jobs, 4);
-        assert_eq!(t.common.verify_timeout, 10);
     }
 }

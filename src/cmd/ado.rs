@@ -1,7 +1,7 @@
 //! `patrol ado`: scan a whole Azure DevOps organization. Lists projects and repositories,
 //! brings each repository's bare mirror up to date and scans its history `--jobs` at a time
 //! (skipping blobs the incremental record knows), scans pipeline and variable-group
-//! variables, then hands everything to the shared end of every scan (`cmd::finish`).
+//! variables, then hands everything to the shared end of every scan (`cmd::pipeline`).
 //! A repository that fails is a warning and an entry in the summary; the others go on.
 
 use crate::ado::mirror::{self, Synced};
@@ -11,12 +11,11 @@ use crate::ado::shard::{self, Shard};
 use crate::ado::target::{Target, Token};
 use crate::ado::variables::{Holder, scan_variables};
 use crate::cli::{AdoArgs, Balance, Forks};
-use crate::cmd::{EXIT_CLEAN, EXIT_ERROR, EmitContext, Prepared, finish, init_threads, prepare};
+use crate::cmd::EXIT_CLEAN;
+use crate::cmd::pipeline::{self, Collected, Prepared, Scope, Source, Status};
 use crate::finding::{Finding, OrgSummary, Origin, RepoNote, RepositoryInfo, ScannedRepo, Summary};
 use crate::report::Format;
-use crate::rules::Rule;
 use crate::source::git::{self, Counters, Selection};
-use crate::verify::VerifyOptions;
 use anyhow::{Context, Result};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::collections::HashSet;
@@ -64,7 +63,6 @@ enum Outcome {
 }
 
 pub fn ado(args: AdoArgs) -> Result<i32> {
-    let started = Instant::now();
     let target = Target::from_env(&args.url)?;
     let token = Token::from_env(args.token_env.as_deref())?;
     if target.overridden {
@@ -74,10 +72,8 @@ pub fn ado(args: AdoArgs) -> Result<i32> {
             target.origin
         );
     }
-    let verify_opts = VerifyOptions::from_args(&args.common)?;
     mirror::isolate_libgit2();
     git::tune_libgit2();
-    init_threads(args.common.threads);
     let rest = Rest::new(target.clone(), token.clone(), REST_TIMEOUT);
     let shard = shard::pick(args.shard.as_deref(), args.shards, &|n| {
         std::env::var(n).ok()
@@ -90,8 +86,57 @@ pub fn ado(args: AdoArgs) -> Result<i32> {
         print_list(&plan, args.common.format);
         return Ok(EXIT_CLEAN);
     }
-    let org_dir = cache_dir(args.cache.as_deref(), &target)?;
-    let prep = prepare(&args.common, &org_dir)?;
+    pipeline::run(&args.common, || {
+        Ok(Organization {
+            org_dir: cache_dir(args.cache.as_deref(), &target)?,
+            args: &args,
+            target: &target,
+            token: &token,
+            plan,
+            shard,
+        })
+    })
+}
+
+/// An organization's repositories, pipelines and variable groups as a source.
+struct Organization<'a> {
+    args: &'a AdoArgs,
+    target: &'a Target,
+    token: &'a Token,
+    plan: Plan,
+    shard: Option<Shard>,
+    org_dir: PathBuf,
+}
+
+impl Source for Organization<'_> {
+    type Unscanned = ();
+
+    fn command(&self) -> &'static str {
+        "ado"
+    }
+
+    fn config_root(&self) -> PathBuf {
+        self.org_dir.clone()
+    }
+
+    /// Each repository's outcome is a line of its own.
+    fn status(&self) -> Option<Status<'_>> {
+        None
+    }
+
+    fn read(&self) -> Result<()> {
+        Ok(())
+    }
+
+    fn scan(&self, _: (), prep: &Prepared) -> Result<Collected> {
+        scan_organization(self, prep)
+    }
+}
+
+/// Every repository, then the pipelines and variable groups; findings sorted.
+fn scan_organization(source: &Organization, prep: &Prepared) -> Result<Collected> {
+    let (args, target, plan, org_dir) = (source.args, source.target, &source.plan, &source.org_dir);
+    let shard = &source.shard;
     let hash = rules_hash(&[
         env!("CARGO_PKG_VERSION").as_bytes(),
         serde_json::to_string(&prep.matcher.rules().collect::<Vec<_>>())?.as_bytes(),
@@ -115,16 +160,16 @@ pub fn ado(args: AdoArgs) -> Result<i32> {
         Some(s) => format!("{hash}-shard-{}-of-{}", s.index, s.count),
         None => hash,
     };
-    let record = Record::open(&org_dir, &record_name)
+    let record = Record::open(org_dir, &record_name)
         .with_context(|| format!("cannot read the record in {}", org_dir.display()))?;
 
     let run = OrgRun {
-        args: &args,
-        target: &target,
-        token: &token,
-        prep: &prep,
+        args,
+        target,
+        token: source.token,
+        prep,
         record: &record,
-        org_dir: &org_dir,
+        org_dir,
         shard: shard.as_ref(),
     };
     let results = run.scan_repositories(&plan.repos);
@@ -181,32 +226,18 @@ pub fn ado(args: AdoArgs) -> Result<i32> {
         }
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    summary.findings = findings.len() as u64;
     org.failed.sort();
-    let failed = !org.failed.is_empty();
+    // Fail closed: a repository that could not be read is not reported clean.
+    let incomplete = !org.failed.is_empty();
     summary.organization = Some(org);
-    let rules: Vec<Rule> = prep.matcher.rules().cloned().collect();
-    let ctx = EmitContext {
-        rules: &rules,
-        repository: None,
-        root: None,
-        remote_org: None,
-        repositories: Some(&repositories),
-        command: "ado",
-    };
-    let code = finish(
-        &args.common,
+    Ok(Collected {
         findings,
         summary,
-        started,
-        verify_opts.as_ref(),
-        &ctx,
-    )?;
-    // Fail closed: a repository that could not be read is not reported clean.
-    Ok(if code == EXIT_CLEAN && failed {
-        EXIT_ERROR
-    } else {
-        code
+        scope: Scope {
+            repositories: Some(repositories),
+            ..Scope::default()
+        },
+        incomplete,
     })
 }
 
@@ -505,7 +536,7 @@ impl OrgRun<'_> {
             Err(e) => return Outcome::Failed(e.to_string()),
         };
         if let Err(e) =
-            crate::cmd_git::apply_excludes(&mut scanned.findings, &self.prep.config.exclude, &dir)
+            crate::cmd::git::apply_excludes(&mut scanned.findings, &self.prep.config.exclude, &dir)
         {
             return Outcome::Failed(e.to_string());
         }

@@ -7,7 +7,7 @@
 //! `--show-secrets`.
 
 use crate::cli::MergeArgs;
-use crate::cmd::{EXIT_CLEAN, EXIT_ERROR, EmitContext, finish};
+use crate::cmd::pipeline::{self, Collected, Scope};
 use crate::finding::{
     CommitInfo, Finding, OrgSource, OrgSummary, Origin, RepoNote, RepositoryInfo, ScannedRepo,
     Secret, Summary, Verification,
@@ -43,28 +43,22 @@ pub fn merge(args: MergeArgs) -> Result<i32> {
         added.with_context(|| format!("cannot read the report {}", path.display()))?;
     }
     let (findings, summary, repositories) = merged.finish();
-    let failed = summary
+    let incomplete = summary
         .organization
         .as_ref()
         .is_some_and(|o| !o.failed.is_empty());
-    let ctx = EmitContext {
-        rules: &rule_set,
-        repository: None,
-        root: None,
-        remote_org: None,
-        repositories: summary
-            .organization
-            .as_ref()
-            .map(|_| repositories.as_slice()),
-        // The shards ran `patrol ado`: the merged report is that command's report.
-        command: "ado",
+    let scope = Scope {
+        repositories: summary.organization.as_ref().map(|_| repositories),
+        ..Scope::default()
     };
-    let code = finish(&args.common, findings, summary, started, None, &ctx)?;
-    Ok(if code == EXIT_CLEAN && failed {
-        EXIT_ERROR
-    } else {
-        code
-    })
+    let collected = Collected {
+        findings,
+        summary,
+        scope,
+        incomplete,
+    };
+    // The shards ran `patrol ado`: the merged report is that command's report.
+    pipeline::finish(&args.common, collected, started, None, &rule_set, "ado")
 }
 
 /// A repository for SARIF's runs: `org/project/repo` and its provenance.
@@ -135,7 +129,7 @@ impl Merged {
 
     fn add_summary(&mut self, s: Summary) {
         let t = &mut self.summary;
-        crate::cmd_ado::add_summary(t, &s);
+        crate::cmd::ado::add_summary(t, &s);
         if let Some(o) = s.organization {
             for r in &o.repositories {
                 self.scanned
