@@ -291,23 +291,22 @@ fn collect(
     result: &mut BlobResult,
 ) {
     let text_encoding = from.encoding.as_deref();
-    let matches = matcher.scan(hay);
-    if matches.is_empty() {
-        return;
-    }
-    let mut pos = Positions::new(hay);
+    // Built at the first match: most text has none.
+    let mut pos: Option<Positions> = None;
     let mut line_facts: Option<(usize, bool, String)> = None;
     // Each (rule, secret) once: its finding's index, or `None` once the cap dropped it. A log
     // repeating one token half a million times gives one finding with that count.
     let mut seen: HashMap<(usize, String), Option<usize>> = HashMap::new();
     let test_role = is_test_path(from.path) || from.member.is_some_and(is_test_path);
-    for mut m in matches {
+    matcher.scan_each(hay, |mut m| {
         let rule = matcher.rule(m.rule);
         let confidence = effective_confidence(rule, &m, test_role);
         if confidence < opts.min_confidence {
-            continue;
+            return;
         }
-        let (line, column, line_start, line_end) = pos.locate(m.start);
+        let (line, column, line_start, line_end) = pos
+            .get_or_insert_with(|| Positions::new(hay))
+            .locate(m.start);
         let line_bytes = &hay[line_start..line_end];
         // Per line, not per match: a minified line can be megabytes long and hold thousands.
         if line_facts
@@ -323,19 +322,19 @@ fn collect(
         let (_, marked, hash) = line_facts.as_ref().expect("just set");
         if *marked || allowed_value(&m, opts) {
             result.suppressed += 1;
-            continue;
+            return;
         }
         let key = (m.rule, std::mem::take(&mut m.secret));
         match seen.get(&key) {
             Some(Some(i)) => {
                 result.findings[*i].occurrences += 1;
-                continue;
+                return;
             }
-            Some(None) => continue,
+            Some(None) => return,
             None if result.findings.len() >= MAX_FINDINGS_PER_FILE => {
                 result.capped += 1;
                 seen.insert(key, None);
-                continue;
+                return;
             }
             None => {}
         }
@@ -380,7 +379,7 @@ fn collect(
             occurrences: 1,
             at_head: None,
         });
-    }
+    });
 }
 
 /// A finding's confidence: its rule's; low for a checksum-valid token with a constant payload

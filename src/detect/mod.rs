@@ -25,6 +25,11 @@ const LOOKAHEAD: usize = 1024;
 /// byte a thousand times.
 const DENSE_AFTER: u32 = 8;
 const DENSE_SEGMENT: usize = 64 * 1024;
+/// [`Matcher::scan_each`] hands matches on once this many wait, so that a file repeating a
+/// token on every line never holds all its matches at once.
+const BATCH: usize = 4096;
+/// ... and read keywordless runs (which need no keyword hit) in steps of this many bytes.
+const STEP: usize = 256 * 1024;
 
 /// The spellings of a keyword that text uses: as written, lower, UPPER and Title case.
 ///
@@ -136,7 +141,37 @@ pub struct Matcher {
     keywords: Option<AhoCorasick>,
     keyword_rules: Vec<Vec<usize>>,
     runs: Vec<RunScanner>,
+    /// Bytes in any run scanner's class: a batch of matches ends at a byte outside it, where
+    /// no keywordless run can straddle the cut.
+    run_bytes: [bool; 256],
+    /// How far before a keyword hit any rule's match may start.
+    lookbehind: usize,
     org: org::OrgFinder,
+}
+
+/// Matches found but not yet handed on, and how far the keywordless run scanners have read.
+struct Pending {
+    out: Vec<Match>,
+    runs_done: usize,
+    /// Hand matches on once this many wait ([`BATCH`]; `usize::MAX`: only at the end)...
+    batch: usize,
+    /// ... or once the keyword pass is this many bytes past the runs read ([`STEP`]).
+    step: usize,
+    /// No byte outside the run scanners' classes lies after `runs_done` up to here (one long
+    /// run, e.g. a huge base64 line): not searched again for a cut.
+    no_cut_until: usize,
+}
+
+impl Pending {
+    fn new(out: Vec<Match>, batch: usize) -> Self {
+        Pending {
+            out,
+            runs_done: 0,
+            batch,
+            step: STEP.min(batch.saturating_mul(64)),
+            no_cut_until: 0,
+        }
+    }
 }
 
 impl Matcher {
@@ -231,11 +266,24 @@ impl Matcher {
             )
         };
         let org = org::OrgFinder::new();
+        let mut run_bytes = [false; 256];
+        for r in &runs {
+            for (b, &inside) in run_bytes.iter_mut().zip(r.class.iter()) {
+                *b |= inside;
+            }
+        }
+        let lookbehind = compiled
+            .iter()
+            .map(|c| c.rule.max_prefix.unwrap_or(LOOKBEHIND))
+            .max()
+            .unwrap_or(LOOKBEHIND);
         Ok(Matcher {
             rules: compiled,
             keywords,
             keyword_rules,
             runs,
+            run_bytes,
+            lookbehind,
             org,
         })
     }
@@ -248,28 +296,127 @@ impl Matcher {
         self.rules.iter().map(|c| &c.rule)
     }
 
-    /// Find every secret in `hay`, deduplicated, ordered by position. The organisation is
-    /// looked up for the first occurrence of each secret (the one reported): a file repeating
-    /// a token half a million times would otherwise search 4 KiB around every copy.
+    /// Find every secret in `hay`, deduplicated, ordered by position (see [`Self::scan_each`]).
     pub fn scan(&self, hay: &[u8]) -> Vec<Match> {
         let mut out = Vec::new();
-        self.scan_into(hay, true, &mut out);
-        dedupe(&mut out, |i| self.rules[i].rule.confidence);
-        let mut looked_up: std::collections::HashSet<String> = std::collections::HashSet::new();
-        for m in &mut out {
-            // Only Azure DevOps secrets belong to an organisation.
-            if m.organization.is_none()
-                && self.rules[m.rule].rule.provider == "azure-devops"
-                && !looked_up.contains(&m.secret)
-            {
-                looked_up.insert(m.secret.clone());
-                m.organization = self.org.near(hay, m.start, m.end);
-            }
-        }
+        self.scan_each(hay, |m| out.push(m));
         out
     }
 
+    /// Hand every secret in `hay` to `sink`, deduplicated, in order of position. Matches are
+    /// handed on in batches as the search moves along, so memory stays flat however many a
+    /// file holds. The organisation is looked up for the first occurrence of each secret (the
+    /// one reported): a file repeating a token half a million times would otherwise search
+    /// 4 KiB around every copy.
+    pub fn scan_each(&self, hay: &[u8], sink: impl FnMut(Match)) {
+        self.scan_batched(hay, BATCH, sink)
+    }
+
+    #[cfg(test)]
+    fn scan_batched_vec(&self, hay: &[u8], batch: usize) -> Vec<Match> {
+        let mut out = Vec::new();
+        self.scan_batched(hay, batch, |m| out.push(m));
+        out
+    }
+
+    fn scan_batched(&self, hay: &[u8], batch: usize, mut sink: impl FnMut(Match)) {
+        let mut looked_up: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut emit = |ready: &mut Vec<Match>| {
+            dedupe(ready, |i| self.rules[i].rule.confidence);
+            for mut m in ready.drain(..) {
+                // Only Azure DevOps secrets belong to an organisation.
+                if m.organization.is_none()
+                    && self.rules[m.rule].rule.provider == "azure-devops"
+                    && !looked_up.contains(&m.secret)
+                {
+                    looked_up.insert(m.secret.clone());
+                    m.organization = self.org.near(hay, m.start, m.end);
+                }
+                sink(m);
+            }
+        };
+        let mut pending = Pending::new(Vec::new(), batch);
+        let mut flush = |p: &mut Pending, upto: usize| {
+            let mut ready: Vec<Match>;
+            (ready, p.out) = std::mem::take(&mut p.out)
+                .into_iter()
+                .partition(|m| m.start < upto);
+            emit(&mut ready);
+        };
+        self.search(hay, true, &mut pending, &mut flush);
+        self.advance(hay, hay.len(), &mut pending, &mut flush);
+        emit(&mut pending.out);
+    }
+
+    /// Every match of `hay` into `out`, unordered (for text a decoder produced).
     fn scan_into(&self, hay: &[u8], decode: bool, out: &mut Vec<Match>) {
+        let mut pending = Pending::new(std::mem::take(out), usize::MAX);
+        self.search(hay, decode, &mut pending, &mut |_, _| {});
+        self.runs_until(hay, hay.len(), &mut pending);
+        *out = pending.out;
+    }
+
+    /// Run the keywordless run scanners over `hay[p.runs_done..upto]`. `upto` is the end of
+    /// `hay` or a byte outside every scanner's class, so no run straddles it.
+    fn runs_until(&self, hay: &[u8], upto: usize, p: &mut Pending) {
+        for run in &self.runs {
+            for_each_run_in(hay, p.runs_done..upto, &run.class, &run.lengths, |s, e| {
+                for &(len, longest, glue, ri) in &run.rules {
+                    let s = if (len..=longest).contains(&(e - s)) {
+                        s
+                    } else if let Some(s) = after_glued_flag(hay, s, e, len, glue) {
+                        s
+                    } else {
+                        continue;
+                    };
+                    if self.rules[ri].regex.is_match(&hay[s..e]) {
+                        self.candidate(ri, hay, s, e, false, &mut p.out);
+                    }
+                }
+            });
+        }
+        p.runs_done = upto;
+    }
+
+    /// Hand on the matches that start before `known`, below which the keyword pass has found
+    /// every match: the runs there are read in steps of `p.step` bytes, each step ending at
+    /// a byte outside every run scanner's class (where no run straddles the cut), and each
+    /// step's matches handed to `flush`.
+    fn advance(
+        &self,
+        hay: &[u8],
+        known: usize,
+        p: &mut Pending,
+        flush: &mut dyn FnMut(&mut Pending, usize),
+    ) {
+        while p.runs_done < known {
+            let target = p.runs_done.saturating_add(p.step).min(known);
+            let outside = |i: &usize| *i == hay.len() || !self.run_bytes[hay[*i] as usize];
+            let from = p.no_cut_until.max(p.runs_done);
+            let cut = (from + 1..=target)
+                .rev()
+                .find(outside)
+                .or_else(|| (target.max(from) + 1..=known).find(outside));
+            let Some(cut) = cut else {
+                // One run reaches past everything known: wait for more.
+                p.no_cut_until = known;
+                return;
+            };
+            self.runs_until(hay, cut, p);
+            flush(p, cut);
+        }
+    }
+
+    /// The keyword pass: each hit's rules over a window around it. Every so often (see
+    /// [`Pending`]) the matches below the last hit's reach are handed on ([`Self::advance`]):
+    /// no later hit finds one starting more than `lookbehind` before itself.
+    fn search(
+        &self,
+        hay: &[u8],
+        decode: bool,
+        p: &mut Pending,
+        flush: &mut dyn FnMut(&mut Pending, usize),
+    ) {
         if let Some(ac) = &self.keywords {
             // Per rule, the last window its regex found nothing in. Text dense with a keyword
             // (`JQQJ9` a million times, shared by eight rules) would otherwise be searched again
@@ -307,7 +454,7 @@ impl Matcher {
                     let end =
                         memchr::memchr(b'\n', &hay[hit.end()..far]).map_or(far, |i| hit.end() + i);
                     if in_vain[ri] >= DENSE_AFTER {
-                        covered[ri] = self.dense_segment(ri, ac, hay, from, out);
+                        covered[ri] = self.dense_segment(ri, ac, hay, from, &mut p.out);
                         in_vain[ri] = 0;
                         clear[ri] = None;
                         continue;
@@ -332,26 +479,14 @@ impl Matcher {
                         let local = caps
                             .name("host")
                             .is_some_and(|h| placeholder::is_example_host(h.as_bytes()));
-                        self.candidate(ri, hay, sec.start(), sec.end(), local, out);
+                        self.candidate(ri, hay, sec.start(), sec.end(), local, &mut p.out);
                     }
+                }
+                let known = hit.start().saturating_sub(self.lookbehind);
+                if p.out.len() >= p.batch || known >= p.runs_done.saturating_add(p.step) {
+                    self.advance(hay, known, p, flush);
                 }
             }
-        }
-        for run in &self.runs {
-            for_each_run_of(hay, &run.class, &run.lengths, |s, e| {
-                for &(len, longest, glue, ri) in &run.rules {
-                    let s = if (len..=longest).contains(&(e - s)) {
-                        s
-                    } else if let Some(s) = after_glued_flag(hay, s, e, len, glue) {
-                        s
-                    } else {
-                        continue;
-                    };
-                    if self.rules[ri].regex.is_match(&hay[s..e]) {
-                        self.candidate(ri, hay, s, e, false, out);
-                    }
-                }
-            });
         }
     }
 
@@ -618,16 +753,29 @@ pub fn for_each_run_of(
     hay: &[u8],
     class: &[bool; 256],
     lengths: &[usize],
+    f: impl FnMut(usize, usize),
+) {
+    for_each_run_in(hay, 0..hay.len(), class, lengths, f)
+}
+
+/// [`for_each_run_of`] for the runs inside `range`, which begins at the start of `hay` or at a
+/// byte outside `class`, and ends at its end or at a byte outside `class` (so that no run
+/// straddles either end).
+fn for_each_run_in(
+    hay: &[u8],
+    range: std::ops::Range<usize>,
+    class: &[bool; 256],
+    lengths: &[usize],
     mut f: impl FnMut(usize, usize),
 ) {
-    let n = hay.len();
+    let n = range.end;
     let Some(&shortest) = lengths.first() else {
         return;
     };
-    if shortest == 0 || n < shortest {
+    if shortest == 0 || n < range.start + shortest {
         return;
     }
-    let mut i = shortest - 1;
+    let mut i = range.start + shortest - 1;
     while i < n {
         if !class[hay[i] as usize] {
             i += shortest;
@@ -711,6 +859,37 @@ mod tests {
                 .map(|x| m.rule(x.rule).id.as_str())
                 .collect();
             assert_eq!(ids, ["short", "long"], "order {order}");
+        }
+    }
+
+    #[test]
+    fn matches_handed_on_in_batches_are_those_of_one_pass() {
+        use crate::detect::checksum::LegacyKind;
+        use crate::detect::fake::{FakeRng, crc32_token, identifiable_key, legacy_pat};
+        let m = Matcher::new(crate::rules::builtin_rules()).unwrap();
+        let mut rng = FakeRng::new(19);
+        let mut hay = String::new();
+        for i in 0..1500 {
+            let legacy = legacy_pat(&mut rng, LegacyKind::UserPat);
+            let key = identifiable_key(&mut rng, "AZDO");
+            let gh = crc32_token(&mut rng, "ghp_");
+            match i % 5 {
+                0 => hay.push_str(&format!("pat = \"{legacy}\"\n")),
+                1 => hay.push_str(&format!(
+                    "{key} {legacy} {gh} https://dev.azure.com/org{i}\n"
+                )),
+                2 => hay.push_str(&format!("url = https://user:{legacy}@dev.azure.com/x\n")),
+                3 => hay.push_str(&format!("{legacy}{legacy}\\u0027{gh};{key}")),
+                _ => hay.push_str(&format!("AZURE_DEVOPS_EXT_PAT={legacy}\nsame {legacy}\n")),
+            }
+        }
+        let whole = m.scan_batched_vec(hay.as_bytes(), usize::MAX);
+        assert!(whole.len() > 2000, "{}", whole.len());
+        for batch in [1, 7, 100] {
+            assert!(
+                m.scan_batched_vec(hay.as_bytes(), batch) == whole,
+                "batch {batch}"
+            );
         }
     }
 
