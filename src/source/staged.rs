@@ -12,8 +12,8 @@
 use crate::detect::Matcher;
 use crate::finding::{Finding, Summary};
 use crate::scan::{ScanOptions, scan_blob};
-use crate::source::fs::human_bytes;
 use crate::source::git::GitError;
+use crate::source::git::blob::{BlobRead, over_limit, read_blob};
 use crate::source::git::provenance::{CarriedKey, carried_key, read_and_scan};
 use git2::{Delta, DiffOptions, ErrorCode, FileMode, Index, Oid, Repository, Tree};
 use std::collections::{HashMap, HashSet};
@@ -197,26 +197,16 @@ pub fn scan_staged(
         if old_blobs.is_empty() && leaving.contains(&oid) {
             continue;
         }
-        let header = repo.odb().and_then(|odb| odb.read_header(oid));
-        let size = match header {
-            Ok((size, _)) => size as u64,
-            Err(e) => {
-                summary.unreadable += 1;
-                warn(format!("cannot read blob {oid} ({path}): {}", e.message()));
+        let blob = match read_blob(repo, oid, max_file_size) {
+            Ok(BlobRead::Read(blob)) => blob,
+            Ok(BlobRead::TooLarge(size)) => {
+                summary.skipped_large += 1;
+                warn(format!(
+                    "skipped {path}: {}",
+                    over_limit(size, max_file_size)
+                ));
                 continue;
             }
-        };
-        if size > max_file_size {
-            summary.skipped_large += 1;
-            warn(format!(
-                "skipped {path}: {} is over --max-file-size {}",
-                human_bytes(size),
-                human_bytes(max_file_size)
-            ));
-            continue;
-        }
-        let blob = match repo.find_blob(oid) {
-            Ok(b) => b,
             Err(e) => {
                 summary.unreadable += 1;
                 warn(format!("cannot read blob {oid} ({path}): {}", e.message()));

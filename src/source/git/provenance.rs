@@ -8,6 +8,8 @@
 //! secret on an identical line of a file the same commit removed elsewhere: a file renamed
 //! and edited at once is not a new leak. (Staged scanning applies the same rule against HEAD.)
 
+use super::UNATTRIBUTED;
+use super::blob::{BlobRead, read_blob};
 use crate::detect::Matcher;
 use crate::finding::{CommitInfo, Finding};
 use crate::scan::{ScanOptions, scan_blob};
@@ -147,12 +149,10 @@ pub fn read_and_scan(
     opts: &ScanOptions,
     max_file_size: u64,
 ) -> Result<Vec<Finding>, git2::Error> {
-    let (size, _) = repo.odb()?.read_header(oid)?;
-    if size as u64 > max_file_size {
-        return Ok(Vec::new());
+    match read_blob(repo, oid, max_file_size)? {
+        BlobRead::Read(blob) => Ok(scan_blob(matcher, blob.content(), UNATTRIBUTED, opts).findings),
+        BlobRead::TooLarge(_) => Ok(Vec::new()),
     }
-    let blob = repo.find_blob(oid)?;
-    Ok(scan_blob(matcher, blob.content(), "<blob>", opts).findings)
 }
 
 /// The blob at `path` (`/`-separated) under `tree`, looked up one level at a time

@@ -1,0 +1,544 @@
+//! Git history source: every blob reachable from the repository's refs (or from a `--range`),
+//! each read and scanned **once**, then attributed to the commits that introduced it.
+//!
+//! The phases of [`scan_history_skipping`], in order: (1) list the commits ([`commits`]: all
+//! refs, every worktree's HEAD, every stash entry; or `A..B`; or named refs); (2) read trees
+//! ([`history`]): in parallel, one `git2::Repository` per worker thread, walk each commit's
+//! tree, reading each unique tree once (as `git rev-list --objects` does) and collecting each
+//! unique blob the first time any worker meets it; (3) scan blobs: read each collected blob
+//! once, in pack order ([`blob`] reads one, skipping it by its header's size), and scan it;
+//! (4) only for the blobs that hold findings, compare commits with their parents
+//! ([`attribute`], [`introduced`]), descending only into trees that hold such a blob, to find
+//! `(blob, path, commit)` introductions; (5) [`provenance`] turns those into findings with
+//! commit metadata, and tags and notes add theirs. A history without findings costs one pass
+//! over its unique objects. Memory is the sets of tree and blob ids seen, the list of blobs to
+//! read, and the findings; blob contents are never held beyond their scan.
+//! Not for the staged index (see [`super::staged`]) nor for reporting.
+
+mod attribute;
+pub mod blob;
+mod commits;
+mod head;
+mod history;
+pub mod introduced;
+pub mod objects;
+mod oidmap;
+mod packorder;
+pub mod provenance;
+
+use crate::detect::Matcher;
+use crate::finding::{Finding, RepositoryInfo, Summary};
+use crate::scan::ScanOptions;
+use git2::{Oid, Repository, RepositoryOpenFlags};
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The name findings carry between scanning a blob and being attributed to a path.
+const UNATTRIBUTED: &str = "<blob>";
+
+/// A problem that stops a git scan (as opposed to one unreadable object among many).
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("{path}: not a git repository{}; give the path of a work tree or a bare repository, or run inside one", if *.searched { " (nor is any parent directory)" } else { "" })]
+    NotARepository { path: String, searched: bool },
+    #[error("{path}: {message}")]
+    Open { path: String, message: String },
+    #[error("cannot resolve '{name}' to a commit: {message}")]
+    Ref { name: String, message: String },
+    #[error("bad range '{spec}': {message}")]
+    Range { spec: String, message: String },
+    #[error(
+        "nothing in {repo} could be read ({unreadable} unreadable references or objects, \
+         named above); a history that cannot be read is not reported clean"
+    )]
+    NothingReadable { repo: String, unreadable: u64 },
+    #[error("cannot {what} in {repo}: {message}")]
+    Repo {
+        what: &'static str,
+        repo: String,
+        message: String,
+    },
+}
+
+/// Open the repository at `path` (a work tree, a subdirectory of one when `search` is set, or
+/// a bare repository).
+pub fn open_repository(path: &Path, search: bool) -> Result<Repository, GitError> {
+    let flags = if search {
+        RepositoryOpenFlags::empty()
+    } else {
+        RepositoryOpenFlags::NO_SEARCH
+    };
+    let shown = path.display().to_string();
+    if !path.exists() {
+        return Err(GitError::Open {
+            path: shown,
+            message: "No such file or directory".into(),
+        });
+    }
+    Repository::open_ext(path, flags, std::iter::empty::<&std::ffi::OsStr>()).map_err(|e| {
+        if e.code() == git2::ErrorCode::NotFound {
+            GitError::NotARepository {
+                path: shown,
+                searched: search,
+            }
+        } else {
+            GitError::Open {
+                path: shown,
+                message: e.message().to_string(),
+            }
+        }
+    })
+}
+
+/// The repository as reports describe it: its `origin` URL (else its absolute path), HEAD's
+/// commit and branch. Reporters strip credentials from the URL.
+pub fn repository_info(repo: &Repository) -> RepositoryInfo {
+    let origin = repo
+        .find_remote("origin")
+        .ok()
+        .and_then(|r| r.url().ok().map(str::to_string));
+    let local = repo.workdir().unwrap_or(repo.path());
+    let local = std::fs::canonicalize(local).unwrap_or_else(|_| local.to_path_buf());
+    repository_info_at(repo, origin.unwrap_or_else(|| local.display().to_string()))
+}
+
+/// The repository as reports describe it, under a URL the caller chose: HEAD's commit and branch.
+pub fn repository_info_at(repo: &Repository, uri: String) -> RepositoryInfo {
+    let head = repo.head().ok();
+    RepositoryInfo {
+        uri,
+        revision: head
+            .as_ref()
+            .and_then(|h| h.peel_to_commit().ok())
+            .map(|c| c.id().to_string()),
+        branch: head
+            .as_ref()
+            .filter(|h| h.is_branch())
+            .and_then(|h| h.shorthand().ok().map(str::to_string)),
+    }
+}
+
+/// The Azure DevOps organisation of the repository's remotes: `origin`'s if it is an Azure
+/// DevOps URL, else the first other remote's (by name) that is.
+pub fn remote_org(repo: &Repository) -> Option<String> {
+    let url_of = |name: &str| {
+        repo.find_remote(name)
+            .ok()
+            .and_then(|r| r.url().ok().map(str::to_string))
+    };
+    let mut names: Vec<String> = repo
+        .remotes()
+        .map(|r| r.iter().flatten().flatten().map(str::to_string).collect())
+        .unwrap_or_default();
+    names.sort_by_key(|n| (n != "origin", n.clone()));
+    names
+        .iter()
+        .filter_map(|n| url_of(n))
+        .find_map(|u| crate::detect::org::org_of_remote(&u))
+}
+
+/// [`remote_org`] of the repository holding `path`, if any (for `patrol scan`).
+pub fn remote_org_of_path(path: &Path) -> Option<String> {
+    open_repository(path, true)
+        .ok()
+        .and_then(|r| remote_org(&r))
+}
+
+/// Process-wide libgit2 settings for scanning; call once, before any repository is opened.
+///
+/// Object ids are not re-verified on every read: that re-hashes each blob with collision-
+/// detecting SHA-1, a quarter of a history scan's time, and git itself only does it in `fsck`
+/// (zlib's checksum still catches damaged data).
+///
+/// libgit2's object cache is off: each worker reads trees along a different stretch of history,
+/// so the cache rarely hits, and on cargo's history it tripled peak memory (306 → 109 MiB for
+/// enumeration) while costing slightly more CPU than re-reading.
+pub fn tune_libgit2() {
+    git2::opts::strict_hash_verification(false);
+    git2::opts::enable_caching(false);
+}
+
+/// Which commits to scan.
+#[derive(Debug, Clone)]
+pub enum Selection {
+    /// Everything reachable from any ref, HEAD and the stash.
+    All,
+    /// `A..B`: commits reachable from B and not from A.
+    Range(String),
+    /// Everything in the object database, reachable or not (`--all-objects`).
+    AllObjects,
+    /// Everything reachable from these refs or revisions (`HEAD`, `origin/main`, …).
+    Refs(Vec<String>),
+}
+
+/// Live counters of a history scan; a progress display may read them while it runs.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// The [`Phase`] the scan is in, as a number.
+    pub phase: AtomicU64,
+    pub commits_listed: AtomicU64,
+    pub commits_done: AtomicU64,
+    pub blobs_seen: AtomicU64,
+    pub blobs_scanned: AtomicU64,
+    pub bytes: AtomicU64,
+    /// Findings in the blobs scanned so far (before attribution to commits and paths).
+    pub findings: AtomicU64,
+    /// Blobs not read because the caller already scanned them (see [`scan_history_skipping`]).
+    pub blobs_known: AtomicU64,
+    large: AtomicU64,
+    binary: AtomicU64,
+    unreadable: AtomicU64,
+    suppressed: AtomicU64,
+    capped: AtomicU64,
+    gitlinks: AtomicU64,
+    archive_members: AtomicU64,
+    archive_limits: AtomicU64,
+}
+
+/// The steps of a history scan, in order, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    ListingCommits = 0,
+    ReadingTrees = 1,
+    ScanningBlobs = 2,
+    AttributingFindings = 3,
+}
+
+impl Counters {
+    fn enter(&self, phase: Phase) {
+        self.phase.store(phase as u64, Ordering::Relaxed);
+    }
+
+    /// The phase the scan is in now.
+    pub fn phase(&self) -> Phase {
+        match self.phase.load(Ordering::Relaxed) {
+            0 => Phase::ListingCommits,
+            1 => Phase::ReadingTrees,
+            2 => Phase::ScanningBlobs,
+            _ => Phase::AttributingFindings,
+        }
+    }
+}
+
+/// The outcome of a history scan.
+pub struct HistoryScan {
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+    /// Blobs read and scanned without findings (for a caller's incremental record).
+    pub clean_blobs: Vec<Oid>,
+}
+
+/// Scan the history of `repo`. `warn` receives one line per unreadable object or skipped blob
+/// (never a secret).
+pub fn scan_history(
+    repo: &Repository,
+    selection: &Selection,
+    matcher: &Matcher,
+    opts: &ScanOptions,
+    max_file_size: u64,
+    counters: &Counters,
+    warn: &(dyn Fn(String) + Sync),
+) -> Result<HistoryScan, GitError> {
+    scan_history_skipping(
+        repo,
+        selection,
+        matcher,
+        opts,
+        max_file_size,
+        counters,
+        warn,
+        &|_| false,
+    )
+}
+
+/// [`scan_history`] that neither reads nor reports the blobs `known` accepts (blobs an earlier
+/// run scanned clean with the same rules); they are counted in [`Counters::blobs_known`].
+///
+/// The phases, in order: [`list`] the commits (and refs to trees or blobs, notes, and with
+/// `--all-objects` the objects no ref reaches); [`history::read_trees`] (every unique tree
+/// once, collecting every unique blob once); [`history::scan_in_pack_order`] (each blob read
+/// and scanned once); [`attribute::records`] (only for blobs with findings: which commits
+/// introduced them, at which paths); then [`provenance`] turns those into findings with commit
+/// metadata, and tags, notes and commit messages add theirs ([`finish`]).
+#[allow(clippy::too_many_arguments)]
+pub fn scan_history_skipping(
+    repo: &Repository,
+    selection: &Selection,
+    matcher: &Matcher,
+    opts: &ScanOptions,
+    max_file_size: u64,
+    counters: &Counters,
+    warn: &(dyn Fn(String) + Sync),
+    known: &(dyn Fn(&Oid) -> bool + Sync),
+) -> Result<HistoryScan, GitError> {
+    let repo_name = repo.path().display().to_string();
+    let (listed, boundary) = list(repo, selection, counters, warn)?;
+    let ctx = history::Ctx::new(
+        matcher,
+        opts,
+        max_file_size,
+        counters,
+        warn,
+        known,
+        boundary,
+    );
+    let pool = history::RepoPool::new(repo.path());
+    let cannot_open = |e: git2::Error| {
+        counters.unreadable.fetch_add(1, Ordering::Relaxed);
+        warn(format!("cannot open {repo_name}: {}", e.message()));
+    };
+    counters.enter(Phase::ReadingTrees);
+    let mut blobs = history::read_trees(&pool, &listed.commits, &ctx, &cannot_open);
+    // Refs to trees and blobs, after every commit: a blob that some commit holds is reported
+    // at that commit, not under the ref.
+    let (from_refs, ref_names) = history::ref_roots(&pool, &listed.roots, &ctx, &cannot_open);
+    // With --all-objects, the blobs no tree holds, scanned on their own.
+    let orphans = history::claim_orphans(&listed.odb, &listed.notes, &ctx, &mut blobs);
+    counters.enter(Phase::ScanningBlobs);
+    history::scan_in_pack_order(&pool, repo.path(), blobs, &ctx, &cannot_open);
+    let ref_findings = history::scan_ref_blobs(&pool, &from_refs, &ref_names, &ctx, &cannot_open);
+    warn_gitlinks(counters, warn);
+
+    counters.enter(Phase::AttributingFindings);
+    let (mut by_blob, clean_blobs) = history::into_findings(ctx.blobs);
+    let mut extra = ctx
+        .extra
+        .into_inner()
+        .expect("no panics while holding the lock");
+    for oid in &orphans {
+        for mut f in by_blob.remove(oid).unwrap_or_default() {
+            f.set_file_path(&objects::object_path(*oid));
+            f.unreachable = true;
+            extra.push(f);
+        }
+    }
+    let records = if by_blob.is_empty() {
+        Vec::new()
+    } else {
+        let wanted: HashSet<Oid> = by_blob.keys().copied().collect();
+        attribute::records(&pool, &listed.commits, &wanted, &cannot_open)
+    };
+    drop(pool);
+    let at_head = head::HeadSecrets::collect(repo, &listed.commits, &by_blob);
+    let mut attributor = provenance::Attributor::new(repo, matcher, opts, max_file_size, by_blob);
+    let findings = attributor.attribute(&records, warn);
+    let found = Found {
+        attributed: findings,
+        extra,
+        ref_findings,
+        clean_blobs,
+        unreadable: attributor.unreadable,
+        at_head,
+    };
+    finish(
+        repo,
+        &listed,
+        found,
+        matcher,
+        opts,
+        max_file_size,
+        counters,
+        warn,
+    )
+}
+
+/// The findings of the scanning phases, before tags and notes join them.
+struct Found {
+    /// Blobs' findings attributed to commits and paths.
+    attributed: Vec<Finding>,
+    /// Commit messages', and with `--all-objects` those of blobs no tree holds.
+    extra: Vec<Finding>,
+    /// Blobs' findings under refs that point at trees or blobs.
+    ref_findings: Vec<Finding>,
+    clean_blobs: Vec<Oid>,
+    /// Objects attribution could not read.
+    unreadable: u64,
+    /// Which secrets are still at HEAD.
+    at_head: Option<head::HeadSecrets>,
+}
+
+/// What the listing phase found to scan.
+struct Listing {
+    commits: Vec<Oid>,
+    /// Refs that point at a tree or a blob.
+    roots: Vec<commits::RefRoot>,
+    /// The whole history (not a range or named refs): tags and notes are scanned too.
+    whole: bool,
+    notes: objects::NotesHistory,
+    /// With `--all-objects`: every object in the database, and the commits no ref reaches.
+    odb: objects::OdbObjects,
+    unreachable_commits: HashSet<Oid>,
+}
+
+/// Phase "listing commits", and what a range's base already holds (not news). Fails closed: refs and HEAD that could not be read are no proof of
+/// a clean history.
+fn list(
+    repo: &Repository,
+    selection: &Selection,
+    counters: &Counters,
+    warn: &(dyn Fn(String) + Sync),
+) -> Result<(Listing, commits::Boundary), GitError> {
+    if repo.is_shallow() {
+        warn(commits::shallow_note(repo));
+    }
+    counters.enter(Phase::ListingCommits);
+    let no_boundary = || commits::Boundary {
+        blobs: HashSet::new(),
+        trees: HashSet::new(),
+    };
+    let (mut commits, roots, boundary) = match selection {
+        Selection::All | Selection::AllObjects => {
+            let tips = commits::all_commits(repo, counters, warn)?;
+            (tips.commits, tips.roots, no_boundary())
+        }
+        Selection::Range(spec) => {
+            let (commits, boundary) = commits::range_commits(repo, spec, counters, warn)?;
+            (commits, Vec::new(), boundary)
+        }
+        Selection::Refs(names) => {
+            let commits = commits::ref_commits(repo, names, counters, warn)?;
+            (commits, Vec::new(), no_boundary())
+        }
+    };
+    if commits.is_empty() && roots.is_empty() && counters.unreadable.load(Ordering::Relaxed) > 0 {
+        return Err(nothing_read(repo, counters));
+    }
+    let whole = matches!(selection, Selection::All | Selection::AllObjects);
+    let notes = if whole {
+        objects::notes_history(repo)
+    } else {
+        objects::NotesHistory::default()
+    };
+    // With --all-objects: the commits no ref reaches join the walk.
+    let mut odb = objects::OdbObjects::default();
+    let mut unreachable_commits: HashSet<Oid> = HashSet::new();
+    if let Selection::AllObjects = selection {
+        let (found, unreadable) = objects::odb_objects(repo, warn).map_err(|e| GitError::Repo {
+            what: "list the object database",
+            repo: repo.path().display().to_string(),
+            message: e.message().to_string(),
+        })?;
+        counters.unreadable.fetch_add(unreadable, Ordering::Relaxed);
+        let reachable: HashSet<Oid> = commits.iter().copied().collect();
+        for &c in &found.commits {
+            if !reachable.contains(&c) && !notes.commits.contains(&c) {
+                unreachable_commits.insert(c);
+                commits.push(c);
+                counters.commits_listed.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        odb = found;
+    }
+    let listing = Listing {
+        commits,
+        roots,
+        whole,
+        notes,
+        odb,
+        unreachable_commits,
+    };
+    // What a range's base already holds (not news).
+    Ok((listing, boundary))
+}
+
+fn nothing_read(repo: &Repository, counters: &Counters) -> GitError {
+    GitError::NothingReadable {
+        repo: repo.path().display().to_string(),
+        unreadable: counters.unreadable.load(Ordering::Relaxed),
+    }
+}
+
+fn warn_gitlinks(counters: &Counters, warn: &(dyn Fn(String) + Sync)) {
+    let gitlinks = counters.gitlinks.load(Ordering::Relaxed);
+    if gitlinks > 0 {
+        warn(format!(
+            "skipped {gitlinks} submodule entr{}: submodules are not scanned; scan each \
+             submodule's repository on its own",
+            if gitlinks == 1 { "y" } else { "ies" }
+        ));
+    }
+}
+
+/// The last phase: tags' and notes' findings (whole history only), findings in commits no ref
+/// reaches marked, everything in report order, and the summary.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    repo: &Repository,
+    listed: &Listing,
+    found: Found,
+    matcher: &Matcher,
+    opts: &ScanOptions,
+    max_file_size: u64,
+    counters: &Counters,
+    warn: &(dyn Fn(String) + Sync),
+) -> Result<HistoryScan, GitError> {
+    let Found {
+        attributed: mut findings,
+        mut extra,
+        ref_findings,
+        clean_blobs,
+        unreadable: attribution_unreadable,
+        at_head,
+    } = found;
+    let mut unreadable_extra = 0;
+    if listed.whole {
+        let referenced = objects::referenced_tags(repo);
+        let mut tags = referenced.clone();
+        tags.extend(&listed.odb.tags);
+        tags.sort();
+        tags.dedup();
+        let referenced: HashSet<Oid> = referenced.into_iter().collect();
+        let (found, u) = objects::tag_findings(repo, matcher, opts, &tags, &referenced, warn);
+        let (notes, v) =
+            objects::note_findings(repo, &listed.notes, matcher, opts, max_file_size, warn);
+        extra.extend(found);
+        extra.extend(notes);
+        unreadable_extra = u + v;
+    }
+    findings.extend(extra);
+    findings.extend(ref_findings);
+    if !listed.unreachable_commits.is_empty() {
+        let ids: HashSet<String> = listed
+            .unreachable_commits
+            .iter()
+            .map(Oid::to_string)
+            .collect();
+        for f in &mut findings {
+            if f.commit.as_ref().is_some_and(|c| ids.contains(&c.id)) {
+                f.unreachable = true;
+            }
+        }
+    }
+    if let Some(at_head) = &at_head {
+        at_head.apply(&mut findings);
+    }
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    if load(&counters.blobs_scanned) == 0
+        && load(&counters.large) == 0
+        && load(&counters.unreadable) > 0
+    {
+        return Err(nothing_read(repo, counters));
+    }
+    let summary = Summary {
+        files_scanned: load(&counters.blobs_scanned),
+        bytes_scanned: load(&counters.bytes),
+        skipped_large: load(&counters.large),
+        skipped_binary: load(&counters.binary),
+        unreadable: load(&counters.unreadable) + attribution_unreadable + unreadable_extra,
+        findings: findings.len() as u64,
+        suppressed: load(&counters.suppressed),
+        archive_members: load(&counters.archive_members),
+        archive_limits: load(&counters.archive_limits),
+        capped: load(&counters.capped),
+        commits: Some(listed.commits.len() as u64),
+        blobs: Some(load(&counters.blobs_seen)),
+        ..Summary::default()
+    };
+    Ok(HistoryScan {
+        findings,
+        summary,
+        clean_blobs,
+    })
+}
