@@ -417,6 +417,8 @@ pub fn sarif_output_of(command: &Command) -> Option<(PathBuf, String)> {
         Command::Git(a) if a.range.is_some() || a.since.is_some() => (&a.common, "git-range"),
         Command::Git(a) => (&a.common, "git"),
         Command::Staged(a) => (&a.common, "staged"),
+        Command::Ado(a) => (&a.common, "ado"),
+        Command::Merge(a) => (&a.common, "ado"),
         _ => return None,
     };
     if common.format != report::Format::Sarif {
