@@ -216,7 +216,8 @@ pub struct CommonArgs {
     pub verify_deadline: u64,
     /// SARIF category (`runs[].automationDetails.id`), e.g. `patrol-history` and `patrol-pr` for
     /// two uploads that must not replace each other's alerts. Default: `patrol/` and the command
-    /// (`scan`, `git`, `git-range`, `staged`).
+    /// (`scan`, `git`, `git-range`, `staged`, `ado`); `patrol ado` names each repository's run
+    /// `NAME/ORG/PROJECT/REPO/`.
     #[arg(long, value_name = "NAME", value_parser = parse_category)]
     pub sarif_category: Option<String>,
     /// Exit 1 on `any` finding, or only when some token was verified `valid` (needs --verify).

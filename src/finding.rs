@@ -309,7 +309,7 @@ pub enum Verification {
 }
 
 /// A place in a tree: path (with `!member` inside an archive) and 1-based position.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Place {
     pub path: String,
     pub line: usize,
@@ -520,6 +520,10 @@ pub struct OrgSummary {
     pub shards: Vec<String>,
     /// Every repository scanned, by name, with its clone URL and HEAD (SARIF's runs).
     pub repositories: Vec<ScannedRepo>,
+    /// `--balance size`: a hash of the listing the shard divided. Shards that saw different
+    /// listings may have missed or doubled a repository; `patrol merge` says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing: Option<String>,
 }
 
 /// A repository an organization scan read.

@@ -481,3 +481,34 @@ fn ctrl_c_then_rerun_gives_the_same_report() {
 fn fresh_log_len(org: &Org) -> usize {
     org.mock.log().len()
 }
+
+/// The human summary lists repositories scanned, skipped and failed with their reasons, and
+/// the commits, blobs, bytes and time read; every PAT found is attributed to the organization
+/// (so `--verify` checks it there).
+#[test]
+fn the_summary_says_what_was_scanned_skipped_and_failed() {
+    let org = Org::build();
+    let cache = org.dir.path().join("cache");
+    let json = run(&org, &cache, &[]);
+    for f in json.json["findings"].as_array().unwrap() {
+        assert_eq!(f["organization"], ORG, "{f}");
+        assert_eq!(f["organization_source"], "remote", "{f}");
+    }
+    let out = org.command(&cache, &["--color", "never"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "commits, ",
+        "unique blobs, ",
+        " scanned in ",
+        "8 findings",
+        &format!("{ORG}: 5 of 7 repositories scanned"),
+        "blobs already scanned clean were not read again",
+        "2 pipelines and 1 variable groups; 1 skipped, 2 failed",
+        &format!("skipped {ORG}/alpha/old: disabled in Azure DevOps"),
+        &format!("FAILED {ORG}/beta/broken: fetch failed"),
+        &format!("FAILED {ORG}/beta/elsewhere: its clone URL is not on"),
+    ] {
+        assert!(text.contains(want), "{want:?} missing from:\n{text}");
+    }
+}

@@ -152,6 +152,24 @@ pub fn by_size(items: &[(String, Option<u64>)], count: u32) -> HashMap<String, u
     out
 }
 
+/// What `--balance size` divided: the ids and weights, in id order, and the shard count. Shards
+/// that agree on it made the same assignment.
+pub fn listing_hash(items: &[(String, Option<u64>)], count: u32) -> String {
+    let mut sorted: Vec<(String, u64)> = items
+        .iter()
+        .map(|(k, s)| (k.to_ascii_lowercase(), weight(*s)))
+        .collect();
+    sorted.sort();
+    let mut h = Sha256::new();
+    h.update(count.to_le_bytes());
+    for (k, w) in sorted {
+        h.update((k.len() as u64).to_le_bytes());
+        h.update(k.as_bytes());
+        h.update(w.to_le_bytes());
+    }
+    crate::finding::hex(&h.finalize()[..8])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +219,11 @@ mod tests {
         let mut rev = items.clone();
         rev.reverse();
         assert_eq!(by_size(&rev, 2), a, "independent of listing order");
+        assert_eq!(listing_hash(&rev, 2), listing_hash(&items, 2));
+        assert_ne!(listing_hash(&items, 3), listing_hash(&items, 2));
+        let mut grown = items.clone();
+        grown[5].1 = Some(1 << 29);
+        assert_ne!(listing_hash(&grown, 2), listing_hash(&items, 2));
         assert_eq!(weight(Some(3 << 20)), 4 << 20);
         assert_eq!(weight(None), 1 << 20);
     }

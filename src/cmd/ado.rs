@@ -48,6 +48,8 @@ pub struct Plan {
     pub projects: Vec<Project>,
     pub repos: Vec<Planned>,
     pub skipped: Vec<RepoNote>,
+    /// `--balance size`: the hash of the listing divided ([`shard::listing_hash`]).
+    pub listing: Option<String>,
 }
 
 /// One repository's outcome.
@@ -186,6 +188,7 @@ fn scan_organization(source: &Organization, prep: &Prepared) -> Result<Collected
         repositories_listed: plan.repos.len() as u64,
         skipped: plan.skipped.clone(),
         shards: shard.iter().map(Shard::label).collect(),
+        listing: plan.listing.clone(),
         ..OrgSummary::default()
     };
     let mut repositories: Vec<(String, Option<RepositoryInfo>)> = Vec::new();
@@ -306,12 +309,14 @@ fn plan(args: &AdoArgs, rest: &Rest, shard: Option<&Shard>) -> Result<Plan> {
         }
         repos.push(Planned { repo, full_name });
     }
+    let mut listing = None;
     if let Some(s) = shard {
         let by_size = (args.balance == Balance::Size).then(|| {
             let items: Vec<(String, Option<u64>)> = repos
                 .iter()
                 .map(|p: &Planned| (p.repo.id.clone(), p.repo.size))
                 .collect();
+            listing = Some(shard::listing_hash(&items, s.count));
             shard::by_size(&items, s.count)
         });
         repos.retain(|p| match &by_size {
@@ -325,6 +330,7 @@ fn plan(args: &AdoArgs, rest: &Rest, shard: Option<&Shard>) -> Result<Plan> {
         projects,
         repos,
         skipped,
+        listing,
     })
 }
 

@@ -9,16 +9,17 @@
 use crate::cli::MergeArgs;
 use crate::cmd::pipeline::{self, Collected, Scope};
 use crate::finding::{
-    CommitInfo, Finding, OrgSource, OrgSummary, Origin, RepoNote, RepositoryInfo, ScannedRepo,
-    Secret, Summary, Verification,
+    AtHead, CommitInfo, Finding, OrgSource, OrgSummary, Origin, RepoNote, RepositoryInfo,
+    ScannedRepo, Secret, Summary, Verification,
 };
 use crate::rules::{self, Rule};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::time::Instant;
 
-pub fn merge(args: MergeArgs) -> Result<i32> {
+pub fn merge(mut args: MergeArgs) -> Result<i32> {
     let started = Instant::now();
     let mut rule_set = rules::builtin_rules();
     for p in &args.common.rules {
@@ -31,7 +32,7 @@ pub fn merge(args: MergeArgs) -> Result<i32> {
         let doc: Value = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a JSON or SARIF report", path.display()))?;
         let added = if doc.get("runs").is_some() {
-            merged.add_sarif(&doc, &rule_set)
+            merged.add_sarif(&doc, &rule_set, path)
         } else if doc.get("findings").is_some() {
             merged.add_json(&doc, &rule_set)
         } else {
@@ -41,6 +42,10 @@ pub fn merge(args: MergeArgs) -> Result<i32> {
             );
         };
         added.with_context(|| format!("cannot read the report {}", path.display()))?;
+    }
+    if args.common.sarif_category.is_none() {
+        // SARIF written under --sarif-category keeps it when merged again as SARIF.
+        args.common.sarif_category = merged.category();
     }
     let (findings, summary, repositories) = merged.finish();
     let incomplete = summary
@@ -71,6 +76,13 @@ struct Merged {
     org: Option<OrgSummary>,
     scanned: BTreeMap<String, Option<RepositoryInfo>>,
     shards: BTreeSet<String>,
+    /// `automationDetails.id` of every SARIF run read, to find the category they were written
+    /// under.
+    run_ids: BTreeSet<String>,
+    /// The listings `--balance size` shards divided.
+    listings: BTreeSet<String>,
+    /// Reports of scans that failed outright (SARIF failure documents).
+    failures: Vec<RepoNote>,
 }
 
 fn provider(rule_id: &str, rules: &[Rule]) -> String {
@@ -96,6 +108,17 @@ fn git_origin(v: &Value) -> Option<&'static str> {
         "note" => Some("note"),
         _ => None,
     }
+}
+
+/// Whether a history finding's secret is still at HEAD, and where, as a report (a JSON
+/// finding or a SARIF result's properties) says.
+fn at_head(v: &Value) -> Option<AtHead> {
+    let present = v.get("present_at_head")?.as_bool()?;
+    Some(AtHead {
+        present,
+        places: parsed(v.get("head_locations")).unwrap_or_default(),
+        introduced: parsed(v.get("introduced")),
+    })
 }
 
 /// A secret as a report showed it: in full (`--show-secrets`) or redacted.
@@ -135,7 +158,17 @@ impl Merged {
                 self.scanned
                     .insert(r.repository.clone(), Some(r.info.clone()));
             }
-            self.shards.extend(o.shards.iter().cloned());
+            for label in &o.shards {
+                if !self.shards.insert(label.clone()) {
+                    self.failures.push(RepoNote {
+                        repository: format!("shard {label}"),
+                        reason: "more than one report of this shard was merged: its counts are \
+                                 added more than once"
+                            .into(),
+                    });
+                }
+            }
+            self.listings.extend(o.listing.iter().cloned());
             let m = self.org.get_or_insert_with(OrgSummary::default);
             if m.organization.is_empty() {
                 m.organization = o.organization.clone();
@@ -190,7 +223,7 @@ impl Merged {
                 origin: git_origin(f),
                 unreachable: f.get("unreachable").and_then(Value::as_bool) == Some(true),
                 occurrences: f.get("occurrences").and_then(Value::as_u64).unwrap_or(1),
-                at_head: None,
+                at_head: at_head(f),
                 rule_id,
             });
         }
@@ -199,7 +232,7 @@ impl Merged {
         Ok(())
     }
 
-    fn add_sarif(&mut self, doc: &Value, rules: &[Rule]) -> Result<()> {
+    fn add_sarif(&mut self, doc: &Value, rules: &[Rule], source: &Path) -> Result<()> {
         for run in doc["runs"].as_array().context("`runs` is not a list")? {
             let names: Vec<String> = run["tool"]["driver"]["rules"]
                 .as_array()
@@ -209,19 +242,21 @@ impl Merged {
                         .collect()
                 })
                 .unwrap_or_default();
-            if let Some(id) = run["automationDetails"]["id"].as_str()
-                && let Some(name) = id
-                    .strip_prefix("patrol/ado/")
-                    .and_then(|n| n.strip_suffix('/'))
-            {
-                let info = run["versionControlProvenance"]
-                    .get(0)
-                    .map(|v| RepositoryInfo {
-                        uri: text(v, "repositoryUri").unwrap_or_default(),
-                        revision: text(v, "revisionId"),
-                        branch: text(v, "branch"),
-                    });
-                self.scanned.entry(name.to_string()).or_insert(info);
+            if let Some(id) = run["automationDetails"]["id"].as_str() {
+                self.run_ids.insert(id.to_string());
+            }
+            // A shard that failed outright writes a run that says so, and why.
+            if run["invocations"][0]["executionSuccessful"] == Value::Bool(false) {
+                let why: Vec<String> = run["invocations"][0]["toolExecutionNotifications"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|n| text(&n["message"], "text"))
+                    .collect();
+                self.failures.push(RepoNote {
+                    repository: format!("report {}", source.display()),
+                    reason: format!("the scan that wrote it failed: {}", why.join("; ")),
+                });
             }
             for r in run["results"].as_array().into_iter().flatten() {
                 let rule_id = text(r, "ruleId").context("a result has no ruleId")?;
@@ -273,7 +308,7 @@ impl Merged {
                     origin: git_origin(p),
                     unreachable: p.get("unreachable").and_then(Value::as_bool) == Some(true),
                     occurrences: p.get("occurrences").and_then(Value::as_u64).unwrap_or(1),
-                    at_head: None,
+                    at_head: at_head(p),
                     place: text(p, "repository").map(|repository| Origin {
                         repository,
                         web_url: text(p, "webUrl"),
@@ -298,6 +333,35 @@ impl Merged {
         Ok(())
     }
 
+    /// The category the SARIF runs read were written under (`<category>/<repository>/`), when
+    /// they all agree.
+    fn category(&self) -> Option<String> {
+        let names: BTreeSet<&str> = self
+            .scanned
+            .keys()
+            .map(String::as_str)
+            .chain(
+                self.findings
+                    .values()
+                    .filter_map(|f| f.place.as_ref().map(|o| o.repository.as_str())),
+            )
+            .collect();
+        let found: BTreeSet<&str> = self
+            .run_ids
+            .iter()
+            .filter_map(|id| {
+                names
+                    .iter()
+                    .find_map(|n| id.strip_suffix(&format!("/{n}/")))
+                    .filter(|c| !c.is_empty())
+            })
+            .collect();
+        match found.len() {
+            1 => found.into_iter().next().map(str::to_string),
+            _ => None,
+        }
+    }
+
     /// Findings sorted as every report sorts them, the summary with shards accounted for,
     /// and the repositories for SARIF's runs.
     fn finish(self) -> (Vec<Finding>, Summary, Vec<RunRepo>) {
@@ -305,7 +369,21 @@ impl Merged {
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         let mut summary = self.summary;
         summary.findings = findings.len() as u64;
-        if let Some(mut org) = self.org {
+        let org = match (self.org, self.failures.is_empty()) {
+            (None, false) => Some(OrgSummary::default()),
+            (org, _) => org,
+        };
+        if let Some(mut org) = org {
+            org.failed.extend(self.failures);
+            if self.listings.len() > 1 {
+                org.failed.push(RepoNote {
+                    repository: "shards".into(),
+                    reason: "the shards balanced by size saw different listings (a repository \
+                             was created, deleted or resized between their starts): \
+                             repositories may be missing or doubled; run them again together"
+                        .into(),
+                });
+            }
             org.skipped.sort();
             org.skipped.dedup();
             let (notes, complete) = missing_shards(&self.shards);

@@ -445,6 +445,8 @@ pub fn failure_report(command: &Command) -> Option<(PathBuf, String)> {
         Command::Scan(a) => (&a.common, "scan"),
         Command::Git(a) => (&a.common, super::git::command_name(a)),
         Command::Staged(a) => (&a.common, "staged"),
+        Command::Ado(a) => (&a.common, "ado"),
+        Command::Merge(a) => (&a.common, "ado"),
         _ => return None,
     };
     if common.format != report::Format::Sarif {

@@ -253,6 +253,15 @@ fn organization_lines(o: &crate::finding::OrgSummary, p: &Paint) -> String {
         o.skipped.len(),
         o.failed.len()
     );
+    match o.shards.as_slice() {
+        [] => {}
+        [one] => {
+            let _ = writeln!(out, "  shard {one} of the organization only");
+        }
+        all => {
+            let _ = writeln!(out, "  shards merged: {} (not all of them)", all.join(", "));
+        }
+    }
     for n in &o.skipped {
         let _ = writeln!(
             out,

@@ -309,6 +309,10 @@ fn result_properties(f: &Finding, show_secrets: bool, plan: Option<&RevokePlan>)
     if let Some(o) = &f.organization {
         p.insert("organization".into(), json!(o));
     }
+    if let Some(src) = f.organization_source {
+        // How the organisation was known, as JSON says (`patrol merge` reads it back).
+        p.insert("organization_source".into(), to_value(&src));
+    }
     if let Some(e) = &f.encoding {
         p.insert("encoding".into(), json!(e));
     }
@@ -625,7 +629,9 @@ fn log(run: Run) -> Sarif {
 /// `repositories` names each scanned repository (`org/project/repo`) with its provenance
 /// (`None` for a project's pipeline variables); a finding goes to the run of its
 /// `origin.repository`, and a repository with findings but not listed gets a run too. Runs are
-/// sorted by repository; each carries `automationDetails.id` = `patrol/ado/<repository>/`.
+/// sorted by repository; each carries `automationDetails.id` = `<category>/<repository>/`
+/// (`patrol/ado/…` unless `--sarif-category` names another; never the Azure Pipelines build's
+/// identity, which names the pipeline's own repository, not the scanned ones).
 pub fn document_per_repository(
     r: &Report,
     repositories: &[(String, Option<RepositoryInfo>)],
@@ -662,7 +668,7 @@ pub fn document_per_repository(
         for mut run in document(&part).runs {
             run.automation_details = Some(
                 serde_sarif::sarif::RunAutomationDetails::builder()
-                    .id(format!("patrol/ado/{name}/"))
+                    .id(format!("{}/{name}/", r.category))
                     .build(),
             );
             runs.push(run);
