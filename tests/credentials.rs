@@ -98,6 +98,16 @@ fn command_lines_netrc_and_escaped_urls() {
     )
     .unwrap();
 
+    // Prose about the options, and PowerShell switches that look like `-u…:…`.
+    std::fs::write(
+        dir.path().join("NEWS"),
+        "--http-passwd has been renamed to --http-password and --proxy-password respectively, and\n\
+         Use the --password option.\n\
+         New-PSSession -ComputerName $name -useSsl:($machine.UseSsl)\n\
+         Invoke-Tool -url:https://deploy.contoso-ci.net/api -verbose\n",
+    )
+    .unwrap();
+
     let (doc, out) = patrol_json(&["scan", ".", "--show-secrets"], dir.path());
     assert_eq!(out.status.code(), Some(1), "{doc}");
     let legacy = "azure-devops-pat";
