@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
             }
             if d == Decoder::Base64Credentials {
                 assert!(out.text.contains(':'), "credentials without a colon");
-                let _ = out.real_looking();
+                let _ = out.verdict();
             }
         }
     }
