@@ -153,7 +153,7 @@ impl Baseline {
             anyhow::anyhow!(
                 "baseline {}: {} (create it with `patrol baseline create`)",
                 path.display(),
-                crate::source::fs::io_reason(&e)
+                crate::util::io_reason(&e)
             )
         })?;
         Self::parse(&text).map_err(|e| anyhow::anyhow!("invalid baseline {}: {e}", path.display()))

@@ -155,7 +155,7 @@ pub struct FakeTokenArgs {
 pub struct CommonArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
-    pub format: Format,
+    pub format: OutputFormat,
     /// Write the report to FILE instead of stdout (a regular file is written whole, then renamed
     /// into place; a FIFO or device such as /dev/stdout is written in place).
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -225,6 +225,28 @@ pub struct CommonArgs {
     pub fail_on: FailOn,
 }
 
+/// `--format`: the values of [`Format`], for clap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Human,
+    Json,
+    Jsonl,
+    // SARIF 2.1.0 for GitHub code scanning and Azure DevOps (a `///` here would change --help).
+    Sarif,
+}
+
+impl CommonArgs {
+    /// The report format `--format` asks for.
+    pub fn format(&self) -> Format {
+        match self.format {
+            OutputFormat::Human => Format::Human,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::Jsonl => Format::Jsonl,
+            OutputFormat::Sarif => Format::Sarif,
+        }
+    }
+}
+
 /// Which findings make the exit code 1 (`--fail-on`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FailOn {
@@ -239,6 +261,16 @@ pub enum ColorWhen {
     Auto,
     Always,
     Never,
+}
+
+impl From<ColorWhen> for crate::term::ColorChoice {
+    fn from(w: ColorWhen) -> Self {
+        match w {
+            ColorWhen::Auto => Self::Auto,
+            ColorWhen::Always => Self::Always,
+            ColorWhen::Never => Self::Never,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -65,9 +65,9 @@ impl Config {
             message: match explicit {
                 Some(_) => format!(
                     "{} (give --config an existing file, or leave it out to use .patrol.toml)",
-                    crate::source::fs::io_reason(&e)
+                    crate::util::io_reason(&e)
                 ),
-                None => format!("cannot read: {}", crate::source::fs::io_reason(&e)),
+                None => format!("cannot read: {}", crate::util::io_reason(&e)),
             },
         })?;
         let cfg = Config::parse(&text).map_err(|message| ConfigError {

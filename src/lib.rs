@@ -1,6 +1,7 @@
 //! patrol: a leaked-secret scanner for Azure DevOps PATs and HTTP Basic credentials.
 //!
-//! Data flows one way: `source` → `scan`/`detect` → `report`. Token formats: docs/formats.md.
+//! Data flows one way: `cmd` → `source` → `scan`/`detect` → `report`; docs/architecture.md
+//! maps the modules and their import order. Token formats: docs/formats.md.
 
 pub mod ado;
 pub mod archive;
@@ -20,4 +21,5 @@ pub mod rules;
 pub mod scan;
 pub mod source;
 pub mod term;
+pub mod util;
 pub mod verify;

@@ -141,6 +141,10 @@ fn is_zero(n: &usize) -> bool {
 }
 
 /// One rule, as written in a rule file.
+/// The provider of Azure DevOps tokens: their findings are verified (`--verify`), get an
+/// organisation, the SARIF `error` level and the revoke advice.
+pub const AZURE_DEVOPS: &str = "azure-devops";
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
@@ -290,11 +294,7 @@ fn check_rule(origin: &str, index: usize, rule: &Rule) -> Result<(), RuleError> 
             "seeds go with validator = \"marvin32-base64\", and it needs at least one".into(),
         ));
     }
-    if let Some(bad) = rule
-        .seeds
-        .iter()
-        .find(|s| crate::detect::checksum::seed_from_name(s).is_none())
-    {
+    if let Some(bad) = rule.seeds.iter().find(|s| seed_from_name(s).is_none()) {
         return Err(invalid(format!("seed '{bad}' is not 8 ASCII characters")));
     }
     if rule.max_prefix.is_some_and(|m| m > 4096) {
@@ -315,7 +315,7 @@ fn check_rule(origin: &str, index: usize, rule: &Rule) -> Result<(), RuleError> 
         ));
     }
     if let Some(run) = &rule.run {
-        crate::detect::byte_class(&run.chars)
+        byte_class(&run.chars)
             .map_err(|_| invalid("run.chars is not a byte class such as `a-z2-7`".into()))?;
         if run.length == 0 {
             return Err(invalid("run.length must be positive".into()));
@@ -386,4 +386,36 @@ pub fn merge_rules(base: &mut Vec<Rule>, extra: Vec<Rule>) {
             base.push(rule);
         }
     }
+}
+
+/// Parse a bracket-expression body such as `a-z2-7` into a byte-class table.
+pub fn byte_class(spec: &str) -> Result<[bool; 256], String> {
+    let b = spec.as_bytes();
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < b.len() {
+        if i + 2 < b.len() && b[i + 1] == b'-' {
+            if b[i] > b[i + 2] {
+                return Err(format!("bad range in byte class '{spec}'"));
+            }
+            for c in b[i]..=b[i + 2] {
+                table[c as usize] = true;
+            }
+            i += 3;
+        } else {
+            table[b[i] as usize] = true;
+            i += 1;
+        }
+    }
+    if table.iter().all(|&x| !x) {
+        return Err(format!("empty byte class '{spec}'"));
+    }
+    Ok(table)
+}
+
+/// A Marvin32 seed written as its 8-character name (`Default0`, `Send0000`, `AbAcct00`): the
+/// name's ASCII bytes read as one big-endian 64-bit number. `None` unless 8 ASCII characters.
+pub fn seed_from_name(name: &str) -> Option<u64> {
+    let b: [u8; 8] = name.as_bytes().try_into().ok()?;
+    b.is_ascii().then(|| u64::from_be_bytes(b))
 }

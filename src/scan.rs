@@ -228,8 +228,8 @@ impl archive::Visitor for MemberScan<'_> {
                 tally.large += 1;
                 format!(
                     "skipped: {} is over --max-file-size {}",
-                    crate::source::fs::human_bytes(size),
-                    crate::source::fs::human_bytes(self.opts.max_member_size)
+                    crate::util::human_bytes(size),
+                    crate::util::human_bytes(self.opts.max_member_size)
                 )
             }
             Skip::Unreadable(why) => {

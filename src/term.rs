@@ -1,13 +1,20 @@
 //! The terminal: whether to colour output, and the live progress line on stderr. It decides;
 //! reporters only paint when told to, and sources only count.
 
-use crate::cli::ColorWhen;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+/// `--color`: colour escapes on a terminal only, always, or never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
 
 /// Whether the report gets colour escapes, following `--color`, then the no-color.org and
 /// CLICOLOR conventions:
@@ -19,14 +26,14 @@ use std::time::Duration;
 ///
 /// `env` looks a variable up (the process environment in the binary; a map in tests).
 pub fn use_color(
-    when: ColorWhen,
+    when: ColorChoice,
     to_terminal: bool,
     env: impl Fn(&str) -> Option<OsString>,
 ) -> bool {
     match when {
-        ColorWhen::Always => return true,
-        ColorWhen::Never => return false,
-        ColorWhen::Auto => {}
+        ColorChoice::Always => return true,
+        ColorChoice::Never => return false,
+        ColorChoice::Auto => {}
     }
     let set = |name: &str| env(name).filter(|v| !v.is_empty());
     if set("NO_COLOR").is_some() {
@@ -103,7 +110,7 @@ pub fn with_progress<T>(
 pub fn rate(bytes: u64, secs: f64) -> String {
     format!(
         "{}/s",
-        crate::source::fs::human_bytes((bytes as f64 / secs.max(0.001)) as u64)
+        crate::util::human_bytes((bytes as f64 / secs.max(0.001)) as u64)
     )
 }
 
@@ -111,7 +118,7 @@ pub fn rate(bytes: u64, secs: f64) -> String {
 mod tests {
     use super::*;
 
-    fn decide(when: ColorWhen, tty: bool, vars: &[(&str, &str)]) -> bool {
+    fn decide(when: ColorChoice, tty: bool, vars: &[(&str, &str)]) -> bool {
         use_color(when, tty, |name| {
             vars.iter()
                 .find(|(k, _)| *k == name)
@@ -121,7 +128,7 @@ mod tests {
 
     #[test]
     fn conventions() {
-        use ColorWhen::*;
+        use ColorChoice::*;
         assert!(decide(Auto, true, &[]));
         assert!(!decide(Auto, false, &[]));
         assert!(decide(Auto, true, &[("NO_COLOR", "")]));

@@ -85,7 +85,7 @@ pub fn ado(args: AdoArgs) -> Result<i32> {
     }
     let plan = plan(&args, &rest, shard.as_ref())?;
     if args.list {
-        print_list(&plan, args.common.format);
+        print_list(&plan, args.common.format());
         return Ok(EXIT_CLEAN);
     }
     pipeline::run(&args.common, || {

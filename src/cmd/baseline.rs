@@ -5,7 +5,7 @@ use super::pipeline::{self, Settings};
 use super::scan::Files;
 use super::{EXIT_CLEAN, EXIT_FINDINGS, warn};
 use crate::baseline::{self, Baseline};
-use crate::cli::{BaselineCommand, BaselineCreateArgs};
+use crate::cli::{BaselineCheckArgs, BaselineCommand, BaselineCreateArgs};
 use crate::finding::FingerprintKey;
 use crate::gitleaks;
 use crate::outfile;
@@ -14,85 +14,91 @@ use std::path::PathBuf;
 
 pub fn baseline(cmd: BaselineCommand) -> Result<i32> {
     match cmd {
-        BaselineCommand::Create(args) => {
-            let out = args
-                .scan
-                .common
-                .output
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(baseline::DEFAULT_PATH));
-            // Recreating a baseline keeps its key, so reports made with it stay comparable.
-            let key = match out.exists() {
-                true => Baseline::load(&out)?.key(),
-                false => None,
-            }
-            .unwrap_or_else(FingerprintKey::random);
-            let b = match &args.from {
-                Some(report) => {
-                    let text = std::fs::read_to_string(report)
-                        .with_context(|| format!("cannot read report {}", report.display()))?;
-                    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-                        anyhow::anyhow!(
-                            "{}: not JSON ({e}); give a report of --format json (patrol) or \
-                             --report-format json (gitleaks)",
-                            report.display()
-                        )
-                    })?;
-                    if gitleaks::is_gitleaks_report(&doc) {
-                        from_gitleaks(doc, &args)
-                            .map_err(|e| anyhow::anyhow!("{}: {e}", report.display()))?
-                    } else {
-                        baseline::entries_from_report(&text, args.with_paths, &key)
-                            .map_err(|e| anyhow::anyhow!("{}: {e}", report.display()))?
-                    }
-                }
-                None => {
-                    let files = Files::new(&args.scan).with_key(Some(key));
-                    let (findings, ..) = pipeline::collect(&args.scan.common, &files)?;
-                    Baseline::from_findings(&findings, args.with_paths, &key)
-                }
-            };
-            outfile::write_output(&out, b.to_text().as_bytes())?;
-            eprintln!("wrote {} entries to {}", b.entries.len(), out.display());
-            Ok(EXIT_CLEAN)
-        }
-        BaselineCommand::Check(mut args) => {
-            let path = args
-                .scan
-                .common
-                .baseline
-                .take()
-                .unwrap_or_else(|| PathBuf::from(baseline::DEFAULT_PATH));
-            let b = Baseline::load(&path)?;
-            let files = Files::new(&args.scan).with_key(b.key());
-            let (findings, ..) = pipeline::collect(&args.scan.common, &files)?;
-            let stale = b.stale(&findings);
-            for e in &stale {
-                println!(
-                    "stale: {} {}{}",
-                    e.rule_id,
-                    e.fingerprint,
-                    e.path
-                        .as_deref()
-                        .map(|p| format!(" {}", crate::report::redact::scrub_text(p)))
-                        .unwrap_or_default()
-                );
-            }
-            let new = findings.iter().filter(|f| !b.covers(f)).count();
-            println!(
-                "{} entries, {} stale; {} finding{} not in the baseline",
-                b.entries.len(),
-                stale.len(),
-                new,
-                if new == 1 { "" } else { "s" }
-            );
-            Ok(if stale.is_empty() {
-                EXIT_CLEAN
-            } else {
-                EXIT_FINDINGS
-            })
-        }
+        BaselineCommand::Create(args) => create(args),
+        BaselineCommand::Check(args) => check(args),
     }
+}
+
+/// `baseline create`: scan, or read a report, and write the baseline file.
+fn create(args: BaselineCreateArgs) -> Result<i32> {
+    let out = args
+        .scan
+        .common
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(baseline::DEFAULT_PATH));
+    // Recreating a baseline keeps its key, so reports made with it stay comparable.
+    let key = match out.exists() {
+        true => Baseline::load(&out)?.key(),
+        false => None,
+    }
+    .unwrap_or_else(FingerprintKey::random);
+    let b = match &args.from {
+        Some(report) => {
+            let text = std::fs::read_to_string(report)
+                .with_context(|| format!("cannot read report {}", report.display()))?;
+            let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: not JSON ({e}); give a report of --format json (patrol) or \
+                     --report-format json (gitleaks)",
+                    report.display()
+                )
+            })?;
+            if gitleaks::is_gitleaks_report(&doc) {
+                from_gitleaks(doc, &args)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", report.display()))?
+            } else {
+                baseline::entries_from_report(&text, args.with_paths, &key)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", report.display()))?
+            }
+        }
+        None => {
+            let files = Files::new(&args.scan).with_key(Some(key));
+            let (findings, ..) = pipeline::collect(&args.scan.common, &files)?;
+            Baseline::from_findings(&findings, args.with_paths, &key)
+        }
+    };
+    outfile::write_output(&out, b.to_text().as_bytes())?;
+    eprintln!("wrote {} entries to {}", b.entries.len(), out.display());
+    Ok(EXIT_CLEAN)
+}
+
+/// `baseline check`: list the entries no finding matches any more.
+fn check(mut args: BaselineCheckArgs) -> Result<i32> {
+    let path = args
+        .scan
+        .common
+        .baseline
+        .take()
+        .unwrap_or_else(|| PathBuf::from(baseline::DEFAULT_PATH));
+    let b = Baseline::load(&path)?;
+    let files = Files::new(&args.scan).with_key(b.key());
+    let (findings, ..) = pipeline::collect(&args.scan.common, &files)?;
+    let stale = b.stale(&findings);
+    for e in &stale {
+        println!(
+            "stale: {} {}{}",
+            e.rule_id,
+            e.fingerprint,
+            e.path
+                .as_deref()
+                .map(|p| format!(" {}", crate::report::redact::scrub_text(p)))
+                .unwrap_or_default()
+        );
+    }
+    let new = findings.iter().filter(|f| !b.covers(f)).count();
+    println!(
+        "{} entries, {} stale; {} finding{} not in the baseline",
+        b.entries.len(),
+        stale.len(),
+        new,
+        if new == 1 { "" } else { "s" }
+    );
+    Ok(if stale.is_empty() {
+        EXIT_CLEAN
+    } else {
+        EXIT_FINDINGS
+    })
 }
 
 /// Baseline entries for the findings of a gitleaks report whose secrets patrol detects, with

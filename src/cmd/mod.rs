@@ -91,7 +91,7 @@ pub fn error_text(e: &anyhow::Error) -> String {
     let mut text = String::new();
     for cause in e.chain() {
         let part = match cause.downcast_ref::<std::io::Error>() {
-            Some(io) => crate::source::fs::io_reason(io),
+            Some(io) => crate::util::io_reason(io),
             None => cause.to_string(),
         };
         if text.contains(&part) {

@@ -379,7 +379,7 @@ fn emit(
     command: &str,
 ) -> Result<i32> {
     let to_terminal = common.output.is_none() && std::io::stdout().is_terminal();
-    let color = term::use_color(common.color, to_terminal, |v| std::env::var_os(v));
+    let color = term::use_color(common.color.into(), to_terminal, |v| std::env::var_os(v));
     let category = category(common, command);
     let pipeline = report::sarif::AzurePipelinesBuild::from_env(|k| std::env::var(k).ok());
     let r = Report {
@@ -394,7 +394,7 @@ fn emit(
         category: &category,
         pipeline: pipeline.as_ref(),
     };
-    let text = match (common.format, &scope.repositories) {
+    let text = match (common.format(), &scope.repositories) {
         (report::Format::Sarif, Some(repos)) => {
             let doc = report::sarif::document_per_repository(&r, repos);
             let mut s = serde_json::to_string_pretty(&doc).expect("SARIF serialises");
@@ -403,7 +403,7 @@ fn emit(
         }
         (format, _) => report::render(format, &r),
     };
-    if common.format == report::Format::Sarif
+    if common.format() == report::Format::Sarif
         && let Some(msg) = report::sarif::truncated(findings.len())
     {
         warn(msg);
@@ -449,7 +449,7 @@ pub fn failure_report(command: &Command) -> Option<(PathBuf, String)> {
         Command::Merge(a) => (&a.common, "ado"),
         _ => return None,
     };
-    if common.format != report::Format::Sarif {
+    if common.format() != report::Format::Sarif {
         return None;
     }
     let path = common.output.clone()?;

@@ -78,7 +78,7 @@ impl Source for Files<'_> {
             format!(
                 "scanning: {files} file{}, {} ({}), {found} finding{}",
                 if files == 1 { "" } else { "s" },
-                fsrc::human_bytes(bytes),
+                crate::util::human_bytes(bytes),
                 crate::term::rate(bytes, started.elapsed().as_secs_f64()),
                 if found == 1 { "" } else { "s" },
             )

@@ -276,12 +276,7 @@ pub fn cask_key_valid(text: &[u8]) -> bool {
     cask_key_encoding(text).is_some()
 }
 
-/// A Marvin32 seed written as its 8-character name (`Default0`, `Send0000`, `AbAcct00`): the
-/// name's ASCII bytes read as one big-endian 64-bit number. `None` unless 8 ASCII characters.
-pub fn seed_from_name(name: &str) -> Option<u64> {
-    let b: [u8; 8] = name.as_bytes().try_into().ok()?;
-    b.is_ascii().then(|| u64::from_be_bytes(b))
-}
+pub use crate::rules::seed_from_name;
 
 /// Decode standard or URL-safe base64 (one alphabet per key, padding optional).
 fn decode_key_base64(text: &[u8]) -> Option<Vec<u8>> {

@@ -53,30 +53,7 @@ fn case_variants(keyword: &str) -> Vec<String> {
     v
 }
 
-/// Parse a bracket-expression body such as `a-z2-7` into a byte-class table.
-pub fn byte_class(spec: &str) -> Result<[bool; 256], String> {
-    let b = spec.as_bytes();
-    let mut table = [false; 256];
-    let mut i = 0;
-    while i < b.len() {
-        if i + 2 < b.len() && b[i + 1] == b'-' {
-            if b[i] > b[i + 2] {
-                return Err(format!("bad range in byte class '{spec}'"));
-            }
-            for c in b[i]..=b[i + 2] {
-                table[c as usize] = true;
-            }
-            i += 3;
-        } else {
-            table[b[i] as usize] = true;
-            i += 1;
-        }
-    }
-    if table.iter().all(|&x| !x) {
-        return Err(format!("empty byte class '{spec}'"));
-    }
-    Ok(table)
-}
+pub use crate::rules::byte_class;
 
 struct CompiledRule {
     rule: Rule,
@@ -326,7 +303,7 @@ impl Matcher {
             for mut m in ready.drain(..) {
                 // Only Azure DevOps secrets belong to an organisation.
                 if m.organization.is_none()
-                    && self.rules[m.rule].rule.provider == "azure-devops"
+                    && self.rules[m.rule].rule.provider == crate::rules::AZURE_DEVOPS
                     && !looked_up.contains(&m.secret)
                 {
                     looked_up.insert(m.secret.clone());

@@ -26,7 +26,7 @@ const CWE_798: &str = "https://cwe.mitre.org/data/definitions/798.html";
 /// (SARIF's rule `helpUri`).
 pub fn help_uri(provider: &str) -> &'static str {
     match provider {
-        "azure-devops" => PAT_DOCS,
+        crate::rules::AZURE_DEVOPS => PAT_DOCS,
         _ => CWE_798,
     }
 }
@@ -59,9 +59,10 @@ fn revoke_where(org: Option<&str>) -> (String, String) {
 }
 
 /// Advice for a finding of `provider` (rule data), with the organisation filled in if known.
+// Long: most of it is the advice text itself, in plain and Markdown form side by side.
 pub fn advice(provider: &str, org: Option<&str>) -> Advice {
     match provider {
-        "azure-devops" => {
+        crate::rules::AZURE_DEVOPS => {
             let (page, page_md) = revoke_where(org);
             Advice {
                 hint: format!("revoke it now at {page}, then replace it and purge it from git history"),

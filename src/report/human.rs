@@ -4,7 +4,7 @@
 use super::plan::{Plans, RevokePlan};
 use super::{Report, advice::advice, escape::printable, shown_secret};
 use crate::finding::{Access, Finding, Reach, Summary, Verification};
-use crate::source::fs::human_bytes;
+use crate::util::human_bytes;
 use std::fmt::Write;
 
 /// Colour escapes, or nothing when colour is off.

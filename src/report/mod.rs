@@ -11,13 +11,13 @@ pub mod sarif;
 use crate::finding::{Finding, RepositoryInfo, Summary};
 use crate::rules::Rule;
 
-/// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// Output formats (`cli::OutputFormat` is the flag that picks one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Human,
     Json,
     Jsonl,
-    // SARIF 2.1.0 for GitHub code scanning and Azure DevOps (a `///` here would change --help).
+    /// SARIF 2.1.0 for GitHub code scanning and Azure DevOps.
     Sarif,
 }
 

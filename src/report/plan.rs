@@ -117,6 +117,8 @@ fn links(name: &str) -> OrgLinks {
 }
 
 /// The plan of one secret from all its findings.
+// Long: the plan's fields are filled in the order the plan reads; splitting would pass the
+// same dozen values between helpers.
 fn plan(group: &[&Finding]) -> RevokePlan {
     let first = group[0];
     let mut commits: Vec<&crate::finding::CommitInfo> =
@@ -125,7 +127,7 @@ fn plan(group: &[&Finding]) -> RevokePlan {
     commits.dedup_by(|a, b| a.id == b.id);
     let audit_from = commits.first().map(|c| c.date.clone());
     let commit_ids: Vec<String> = commits.iter().map(|c| c.id.clone()).collect();
-    if first.provider != crate::verify::PROVIDER {
+    if first.provider != crate::rules::AZURE_DEVOPS {
         let advice = super::advice::advice(&first.provider, None);
         return RevokePlan {
             action: advice.hint,

@@ -71,7 +71,7 @@ fn is_valid(f: &Finding) -> bool {
 }
 
 fn provider_level(provider: &str) -> ResultLevel {
-    if provider == "azure-devops" {
+    if provider == crate::rules::AZURE_DEVOPS {
         ResultLevel::Error
     } else {
         ResultLevel::Warning

@@ -4,6 +4,7 @@
 use crate::detect::Matcher;
 use crate::finding::{Finding, Summary};
 use crate::scan::{ScanOptions, scan_blob};
+pub use crate::util::{human_bytes, io_reason};
 use ignore::overrides::OverrideBuilder;
 use ignore::{WalkBuilder, WalkState};
 use std::io::Read;
@@ -404,31 +405,6 @@ fn display_path(path: &Path, base: Option<&Path>) -> String {
     let rel = base.and_then(|b| path.strip_prefix(b).ok()).unwrap_or(path);
     let s = rel.to_string_lossy().replace('\\', "/");
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
-}
-
-/// An I/O error as a person reads it: `No such file or directory`, without `(os error 2)`.
-pub fn io_reason(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.rfind(" (os error ") {
-        Some(i) if text.ends_with(')') => text[..i].to_string(),
-        _ => text,
-    }
-}
-
-/// `1.5 MiB`-style sizes for messages.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
 }
 
 /// Read all of stdin and scan it as one blob named `<stdin>`; `warn` receives archive

@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// Rules with this provider are verified.
-pub const PROVIDER: &str = "azure-devops";
+pub const PROVIDER: &str = crate::rules::AZURE_DEVOPS;
 /// Run-wide request rate limit.
 pub const REQUESTS_PER_SECOND: u32 = 10;
 
