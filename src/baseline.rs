@@ -240,6 +240,13 @@ pub fn entries_from_report(
 mod tests {
     use super::*;
 
+    /// Found by the `baseline` fuzz target: an error position inside a multi-byte character
+    /// panicked while the error message looked for the key before it.
+    #[test]
+    fn an_error_inside_a_multibyte_character_is_an_error_not_a_panic() {
+        assert!(Baseline::parse("\"\u{2e3}").is_err());
+    }
+
     #[test]
     fn rejects_bad_files() {
         assert!(Baseline::parse("{\"version\":2,\"entries\":[]}").is_err());

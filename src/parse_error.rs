@@ -54,10 +54,16 @@ pub fn line_of(text: &str, offset: usize) -> usize {
 /// The last of `keys` written as a key (`name =`, `"name":`) at or before `offset`.
 fn key_before(text: &str, offset: usize, keys: &[&'static str]) -> Option<&'static str> {
     let bytes = text.as_bytes();
+    // A parser's position may fall inside a multi-byte character (serde_json counts bytes):
+    // back off to the character's start rather than slice through it.
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let mut best: Option<(usize, &'static str)> = None;
     for &k in keys {
         let mut from = 0;
-        while let Some(i) = text[from..offset.min(text.len())].find(k) {
+        while let Some(i) = text[from..offset].find(k) {
             let at = from + i;
             from = at + k.len();
             let before = at.checked_sub(1).map(|j| bytes[j]);
