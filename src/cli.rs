@@ -54,7 +54,8 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
-    /// List the rules in effect.
+    /// List the rules in effect for a scan of the current directory: the built-in ones, plus
+    /// `--rules` and the configuration's `rules` files, minus its `disable_rules`.
     List(RuleSetArgs),
     /// Prove every rule against its own examples and negative examples.
     Check(RuleSetArgs),
@@ -117,6 +118,10 @@ pub struct RuleSetArgs {
     /// Extra rule file or directory of `*.toml` rule files (a rule with an existing id replaces it).
     #[arg(long, value_name = "FILE|DIR")]
     pub rules: Vec<PathBuf>,
+    /// Configuration file whose `rules` and `disable_rules` apply (default: `.patrol.toml` in the
+    /// current directory, if there is one).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -386,3 +386,44 @@ fn errors_do_not_repeat_their_cause() {
         );
     }
 }
+
+/// `rules list` shows the rules a scan of the current directory uses: `.patrol.toml`'s
+/// `disable_rules` and `rules` apply to it as to `patrol scan`, and `--config` names another file.
+#[test]
+fn rules_list_shows_the_rules_in_effect() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = |args: &[&str]| -> Vec<String> {
+        let out = patrol(args, dir.path());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+            .collect()
+    };
+    let builtin = ids(&["rules", "list"]);
+    assert!(builtin.iter().any(|id| id == "url-credentials"));
+
+    std::fs::write(
+        dir.path().join(".patrol.toml"),
+        "disable_rules = [\"url-credentials\"]\nrules = [\"extra.toml\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("extra.toml"),
+        "[[rules]]\nid = \"team-key\"\nname = \"Team key\"\ndescription = \"A team key.\"\nkeywords = [\"teamkey_\"]\nseverity = \"low\"\nconfidence = \"low\"\n\
+         pattern = 'teamkey_[a-z0-9]{20}'\nexamples = [\"teamkey_abcdefghij0123456789\"]\n",
+    )
+    .unwrap();
+    let configured = ids(&["rules", "list"]);
+    assert!(!configured.iter().any(|id| id == "url-credentials"));
+    assert!(configured.iter().any(|id| id == "team-key"));
+    assert_eq!(configured.len(), builtin.len());
+
+    std::fs::write(dir.path().join("other.toml"), "disable_rules = []\n").unwrap();
+    let other = ids(&["rules", "list", "--config", "other.toml"]);
+    assert_eq!(other, builtin);
+}

@@ -1,17 +1,19 @@
 //! `patrol rules list` and `patrol rules check`.
 
+use super::pipeline;
 use super::{EXIT_CLEAN, EXIT_FINDINGS};
 use crate::cli::{RuleSetArgs, RulesCommand};
+use crate::config::Config;
 use crate::detect::Matcher;
-use crate::rules::{self, Rule};
+use crate::rules::Rule;
 use anyhow::Result;
+use std::path::Path;
 
+/// The rules a scan of the current directory would use: the same configuration lookup and
+/// the same assembly as the scanning commands.
 fn rule_set(args: &RuleSetArgs) -> Result<Vec<Rule>> {
-    let mut set = rules::builtin_rules();
-    for p in &args.rules {
-        rules::merge_rules(&mut set, rules::load_rules_path(p)?);
-    }
-    Ok(set)
+    let (config, cfg_path) = Config::load(args.config.as_deref(), Path::new("."))?;
+    pipeline::rules_in_effect(&config, cfg_path.as_deref(), &args.rules)
 }
 
 pub fn rules(cmd: RulesCommand) -> Result<i32> {
