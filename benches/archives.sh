@@ -7,6 +7,7 @@
 # usage: benches/archives.sh [OTHER_BINARY]   (OTHER_BINARY: e.g. an older build to compare)
 # env:   PATROL_BIN (default target/release/patrol), SIZE_MB, RUNS, KEEP=DIR (reuse/keep tree)
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${PATROL_BIN:-$here/../target/release/patrol}
@@ -54,7 +55,6 @@ PY
 fi
 echo "tree: $(cat "$tree/.generated") ($(du -sh "$tree" | cut -f1) on disk)"
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 time_run() {
     local b=$1; shift
     for _ in $(seq "$runs"); do

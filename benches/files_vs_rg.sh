@@ -9,6 +9,7 @@
 #   (space-separated paths to git directories, e.g. mirrors cloned with `git clone --mirror`).
 # env:   PATROL_BIN (default target/release/patrol), RUNS, THREADS (passed to both tools as -j)
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${PATROL_BIN:-$here/../target/release/patrol}
@@ -36,8 +37,6 @@ threads=()
 literal=patrolRareLiteral7731
 rg_run=(rg -c --no-ignore --hidden "${threads[@]}" "$literal" "$tree")
 patrol_run=("$bin" scan "$tree" --no-ignore --quiet --color never "${threads[@]}")
-# With exit code 1 (findings), time writes a "Command exited…" line first: keep the last line.
-timed() { /usr/bin/time -f '%e %M' -o "$work/t" "$@" >/dev/null 2>&1 || true; tail -n 1 "$work/t"; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 timed "${rg_run[@]}" >/dev/null
@@ -46,7 +45,6 @@ for _ in $(seq "$runs"); do
     timed "${rg_run[@]}" >>"$work/rg"
     timed "${patrol_run[@]}" >>"$work/patrol"
 done
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 rg_s=$(cut -d' ' -f1 <"$work/rg" | median); rg_kb=$(cut -d' ' -f2 <"$work/rg" | median)
 p_s=$(cut -d' ' -f1 <"$work/patrol" | median); p_kb=$(cut -d' ' -f2 <"$work/patrol" | median)
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -9,6 +9,7 @@
 #   /tmp/patrol-cargo.git) from $CARGO_URL (default its GitHub address).
 # env:   PATROL_BIN (default target/release/patrol), RUNS
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${PATROL_BIN:-$here/../target/release/patrol}
@@ -26,15 +27,12 @@ echo "repository: $repo ($(git --git-dir="$repo" count-objects -v | sed -n 's/^i
 
 git_run=(git --git-dir="$repo" cat-file --batch-all-objects --batch)
 patrol_run=("$bin" git "$repo" --quiet --format json --output "$work/report.json" "$@")
-# With exit code 1 (findings), time writes a "Command exited…" line first: keep the last line.
-timed() { /usr/bin/time -f '%e %M' -o "$work/t" "$@" >/dev/null 2>&1 || true; tail -n 1 "$work/t"; }
 timed "${git_run[@]}" >/dev/null
 timed "${patrol_run[@]}" >/dev/null
 for _ in $(seq "$runs"); do
     timed "${git_run[@]}" >>"$work/git"
     timed "${patrol_run[@]}" >>"$work/patrol"
 done
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 g_s=$(cut -d' ' -f1 <"$work/git" | median); g_kb=$(cut -d' ' -f2 <"$work/git" | median)
 p_s=$(cut -d' ' -f1 <"$work/patrol" | median); p_kb=$(cut -d' ' -f2 <"$work/patrol" | median)
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -7,6 +7,7 @@
 # usage: benches/staged.sh [FILES]
 # env:   PATROL_BIN (default target/release/patrol), RUNS, KEEP=DIR (reuse/keep the repository)
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${PATROL_BIN:-$here/../target/release/patrol}
@@ -39,7 +40,6 @@ fi
 [[ $(g diff --cached --name-only | wc -l) -eq 3 ]] || { echo "expected 3 staged files" >&2; exit 2; }
 
 ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s%N); echo $(((e - s) / 1000)); }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 : >"$repo/.git/t-git"; : >"$repo/.git/t-patrol"
 for _ in $(seq "$runs"); do
     ms git -C "$repo" diff --cached --stat >>"$repo/.git/t-git"
