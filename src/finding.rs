@@ -1,7 +1,7 @@
 //! What a scan reports: a [`Finding`] per secret and place, with provenance, and the
 //! [`Summary`] of the run. Pure data: sources fill it in, reporters print it.
 
-use crate::rules::{Confidence, Severity};
+use crate::rules::{Confidence, Provider, Severity};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -340,7 +340,7 @@ pub struct AtHead {
 pub struct Finding {
     pub rule_id: String,
     pub rule_name: String,
-    pub provider: String,
+    pub provider: Provider,
     /// Path relative to the scanned root (or as given), `/`-separated; inside an archive, the
     /// archive's path, `!` and the member's (`pkg.nupkg!content/NuGet.config`).
     pub path: String,

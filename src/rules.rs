@@ -6,6 +6,9 @@
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+mod provider;
+pub use provider::Provider;
+
 /// Rule files compiled into the binary.
 pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
     (
@@ -141,19 +144,15 @@ fn is_zero(n: &usize) -> bool {
 }
 
 /// One rule, as written in a rule file.
-/// The provider of Azure DevOps tokens: their findings are verified (`--verify`), get an
-/// organisation, the SARIF `error` level and the revoke advice.
-pub const AZURE_DEVOPS: &str = "azure-devops";
-
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     pub id: String,
     pub name: String,
     pub description: String,
-    /// Who issues the secret (`azure-devops`, `azure`, `generic`); used for tags and advice.
-    #[serde(default = "default_provider")]
-    pub provider: String,
+    /// Who issues the secret (default `generic`): see [`Provider`].
+    #[serde(default)]
+    pub provider: Provider,
     /// Regular expression (bytes, Rust `regex` syntax); the `secret` group (or the whole
     /// match) is the secret.
     pub pattern: String,
@@ -192,10 +191,6 @@ pub struct Rule {
     /// Text in which the rule must find nothing.
     #[serde(default)]
     pub negative_examples: Vec<String>,
-}
-
-fn default_provider() -> String {
-    "generic".to_string()
 }
 
 #[derive(Debug, Deserialize)]
@@ -248,10 +243,12 @@ pub enum RuleError {
 /// Parse one rule file's text; `origin` names it in errors.
 pub fn parse_rules(origin: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
     // Not the error's Display: it quotes the offending line, and rule examples hold tokens.
-    let file: RuleFile = toml::from_str(text).map_err(|e| RuleError::Parse {
-        path: origin.to_string(),
-        message: crate::parse_error::reject(text, e.span().map(|s| s.start), e.message(), KEYS)
-            .to_string(),
+    let file: RuleFile = toml::from_str(text).map_err(|e| {
+        unknown_provider(origin, text).unwrap_or_else(|| RuleError::Parse {
+            path: origin.to_string(),
+            message: crate::parse_error::reject(text, e.span().map(|s| s.start), e.message(), KEYS)
+                .to_string(),
+        })
     })?;
     for (i, rule) in file.rules.iter().enumerate() {
         check_rule(origin, i, rule)?;
@@ -269,14 +266,61 @@ fn valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
+/// How errors name the rule at `index` of a file: by its place, and by its id when that is a
+/// plain id (anything else may be a pasted token).
+fn rule_label(index: usize, id: &str) -> String {
+    if valid_id(id) && id.len() <= QUOTED_ID_MAX {
+        format!("rule {} ('{id}')", index + 1)
+    } else {
+        format!("rule {}", index + 1)
+    }
+}
+
+/// The rule's id and provider, read on their own when a rule file is rejected.
+#[derive(Deserialize)]
+struct ProviderOf {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    provider: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ProvidersOf {
+    #[serde(default)]
+    rules: Vec<ProviderOf>,
+}
+
+/// When a rule file is rejected: the error naming the first rule whose provider is not one
+/// [`Provider`] knows, if that is what is wrong. The parser alone would name only the line.
+fn unknown_provider(origin: &str, text: &str) -> Option<RuleError> {
+    let file: ProvidersOf = toml::from_str(text).ok()?;
+    let (index, rule) = file.rules.iter().enumerate().find(|(_, r)| {
+        r.provider
+            .as_deref()
+            .is_some_and(|p| Provider::from_rule_file(p).is_none())
+    })?;
+    let name = rule.provider.as_deref().unwrap_or_default();
+    // Quoted only when it looks like a name: a token pasted here must not be printed.
+    let shown = if valid_id(name) && name.len() <= QUOTED_ID_MAX {
+        format!(" '{name}'")
+    } else {
+        String::new()
+    };
+    Some(RuleError::Invalid {
+        path: origin.to_string(),
+        rule: rule_label(index, &rule.id),
+        message: format!(
+            "unknown provider{shown}; expected one of {}",
+            Provider::accepted()
+        ),
+    })
+}
+
 fn check_rule(origin: &str, index: usize, rule: &Rule) -> Result<(), RuleError> {
     let invalid = |message: String| RuleError::Invalid {
         path: origin.to_string(),
-        rule: if valid_id(&rule.id) && rule.id.len() <= QUOTED_ID_MAX {
-            format!("rule {} ('{}')", index + 1, rule.id)
-        } else {
-            format!("rule {}", index + 1)
-        },
+        rule: rule_label(index, &rule.id),
         message,
     };
     if !valid_id(&rule.id) {

@@ -351,7 +351,7 @@ fn collect(
         result.findings.push(Finding {
             rule_id: rule.id.clone(),
             rule_name: rule.name.clone(),
-            provider: rule.provider.clone(),
+            provider: rule.provider,
             path: from.path.to_string(),
             member: from.member.map(str::to_string),
             line,

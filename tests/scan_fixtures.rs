@@ -327,6 +327,54 @@ negative_examples = ["demo_fedcba9876543210"]
     );
 }
 
+/// A misspelt provider would quietly turn off what hangs on it (organisation lookup,
+/// `--verify`, the SARIF level, the advice): every way a rule file is loaded refuses it,
+/// naming the file and the rule.
+#[test]
+fn a_rule_file_with_an_unknown_provider_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = r#"
+[[rules]]
+id = "demo-token"
+name = "Demo"
+description = "demo"
+provider = "azure-devop"
+keywords = ["demo_"]
+pattern = 'demo_(?P<secret>[0-9a-f]{16})'
+severity = "low"
+confidence = "high"
+"#;
+    std::fs::write(dir.path().join("bad.toml"), rule).unwrap();
+    std::fs::write(dir.path().join("other.toml"), "rules = [\"bad.toml\"]\n").unwrap();
+    let runs: [&[&str]; 4] = [
+        &["rules", "check", "--rules", "bad.toml"],
+        &["scan", ".", "--rules", "bad.toml"],
+        &["scan", ".", "--config", "other.toml"],
+        &["rules", "list", "--config", "other.toml"],
+    ];
+    for args in runs {
+        let out = patrol(args, dir.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("rule 1 ('demo-token') in bad.toml: unknown provider 'azure-devop'"),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("azure-devops, github"), "{args:?}: {err}");
+    }
+    // `.patrol.toml`'s `rules` too.
+    std::fs::rename(
+        dir.path().join("other.toml"),
+        dir.path().join(".patrol.toml"),
+    )
+    .unwrap();
+    let out = patrol(&["scan", "."], dir.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("rule 1 ('demo-token') in "), "{err}");
+    assert!(err.contains("bad.toml: unknown provider"), "{err}");
+}
+
 #[test]
 fn own_repository_scans_clean_through_its_allow_mechanisms() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

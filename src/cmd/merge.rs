@@ -12,7 +12,7 @@ use crate::finding::{
     AtHead, CommitInfo, Finding, OrgSource, OrgSummary, Origin, RepoNote, RepositoryInfo,
     ScannedRepo, Secret, Summary, Verification,
 };
-use crate::rules::{self, Rule};
+use crate::rules::{self, Provider, Rule};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -85,11 +85,11 @@ struct Merged {
     failures: Vec<RepoNote>,
 }
 
-fn provider(rule_id: &str, rules: &[Rule]) -> String {
+fn provider(rule_id: &str, rules: &[Rule]) -> Provider {
     rules
         .iter()
         .find(|r| r.id == rule_id)
-        .map_or_else(|| "unknown".to_string(), |r| r.provider.clone())
+        .map_or(Provider::Unknown, |r| r.provider)
 }
 
 fn text(v: &Value, key: &str) -> Option<String> {

@@ -303,7 +303,7 @@ impl Matcher {
             for mut m in ready.drain(..) {
                 // Only Azure DevOps secrets belong to an organisation.
                 if m.organization.is_none()
-                    && self.rules[m.rule].rule.provider == crate::rules::AZURE_DEVOPS
+                    && self.rules[m.rule].rule.provider == crate::rules::Provider::AzureDevops
                     && !looked_up.contains(&m.secret)
                 {
                     looked_up.insert(m.secret.clone());

@@ -3,6 +3,8 @@
 //! kind). The plan for one particular secret, with its organisations, owner and commits, is
 //! `plan`. No text here holds a placeholder link.
 
+use crate::rules::Provider;
+
 /// Advice for one kind of finding, in the forms reporters need.
 #[derive(Debug, Clone)]
 pub struct Advice {
@@ -24,9 +26,9 @@ const CWE_798: &str = "https://cwe.mitre.org/data/definitions/798.html";
 
 /// A page that explains the kind of secret `provider`'s rules find and how to deal with one
 /// (SARIF's rule `helpUri`).
-pub fn help_uri(provider: &str) -> &'static str {
+pub fn help_uri(provider: Provider) -> &'static str {
     match provider {
-        crate::rules::AZURE_DEVOPS => PAT_DOCS,
+        Provider::AzureDevops => PAT_DOCS,
         _ => CWE_798,
     }
 }
@@ -60,9 +62,9 @@ fn revoke_where(org: Option<&str>) -> (String, String) {
 
 /// Advice for a finding of `provider` (rule data), with the organisation filled in if known.
 // Long: most of it is the advice text itself, in plain and Markdown form side by side.
-pub fn advice(provider: &str, org: Option<&str>) -> Advice {
+pub fn advice(provider: Provider, org: Option<&str>) -> Advice {
     match provider {
-        crate::rules::AZURE_DEVOPS => {
+        Provider::AzureDevops => {
             let (page, page_md) = revoke_where(org);
             Advice {
                 hint: format!("revoke it now at {page}, then replace it and purge it from git history"),
@@ -82,7 +84,7 @@ pub fn advice(provider: &str, org: Option<&str>) -> Advice {
                 ),
             }
         }
-        "github" => Advice {
+        Provider::Github => Advice {
             hint: "revoke this GitHub token now (Settings → Developer settings, or the app's credentials), then purge it from git history".to_string(),
             text: "1. Revoke the token now: a personal access token under GitHub Settings → Developer settings → Personal access tokens; an OAuth or GitHub App token by revoking the app's authorization or its installation token. GitHub's credential revocation API also accepts the token itself.\n\
                    2. Replace it with a fine-grained, short-lived token or the workflow's GITHUB_TOKEN; keep it in a secret store.\n\
@@ -93,7 +95,7 @@ pub fn advice(provider: &str, org: Option<&str>) -> Advice {
                        3. **Remove it from history** (`git filter-repo`), not only from the latest commit.\n\
                        4. **Check the security log** for use between the leak and the revocation.".to_string(),
         },
-        "npm" => Advice {
+        Provider::Npm => Advice {
             hint: "revoke this npm token now (`npm token revoke` or npmjs.com → Access Tokens), then purge it from git history".to_string(),
             text: "1. Revoke the token now: `npm token revoke <id>` or on npmjs.com under Access Tokens.\n\
                    2. Replace it with a granular, expiring token (or trusted publishing from CI); keep it in a secret store.\n\
@@ -104,7 +106,7 @@ pub fn advice(provider: &str, org: Option<&str>) -> Advice {
                        3. **Remove it from history** (`git filter-repo`), not only from the latest commit.\n\
                        4. **Check the packages** it could publish for versions released since the leak.".to_string(),
         },
-        p if p.starts_with("azure-") => {
+        p if p.is_azure_service() => {
             let how = azure_rotation(p);
             Advice {
                 hint: format!("{how}, then purge it from git history"),
@@ -122,7 +124,7 @@ pub fn advice(provider: &str, org: Option<&str>) -> Advice {
                 ),
             }
         }
-        "azure" => Advice {
+        Provider::Azure => Advice {
             hint: "rotate (regenerate) this key in the Azure portal, then purge it from git history".to_string(),
             text: "1. Regenerate the key now in the Azure portal (or with the Azure CLI) for the resource it belongs to; the leaked value stops working once regenerated.\n\
                    2. Prefer Microsoft Entra ID authentication or a managed identity over keys; keep any key in a secret store (Key Vault, pipeline secrets).\n\
@@ -148,69 +150,71 @@ pub fn advice(provider: &str, org: Option<&str>) -> Advice {
 }
 
 /// Where a key of an Azure service is regenerated, by the provider name its rules give.
-fn azure_rotation(provider: &str) -> &'static str {
+fn azure_rotation(provider: Provider) -> &'static str {
     match provider {
-        "azure-storage" => {
+        Provider::AzureStorage => {
             "Rotate the storage account key (portal: Access keys → Rotate key; CLI: az storage account keys renew)"
         }
-        "azure-cosmos-db" => {
+        Provider::AzureCosmosDb => {
             "Regenerate the Azure Cosmos DB key (portal: Keys → Regenerate; CLI: az cosmosdb keys regenerate)"
         }
-        "azure-batch" => {
+        Provider::AzureBatch => {
             "Regenerate the Batch account key (portal: Keys; CLI: az batch account keys renew)"
         }
-        "azure-ml-classic" => {
+        Provider::AzureMlClassic => {
             "Regenerate the Machine Learning (classic) web service key in its web service settings"
         }
-        "azure-api-management" => {
+        Provider::AzureApiManagement => {
             "Regenerate the API Management key (portal: Subscriptions, Gateways or Management API → Regenerate)"
         }
-        "azure-service-bus" => {
+        Provider::AzureServiceBus => {
             "Regenerate the Service Bus shared access key (portal: Shared access policies; CLI: az servicebus namespace authorization-rule keys renew)"
         }
-        "azure-event-hubs" => {
+        Provider::AzureEventHubs => {
             "Regenerate the Event Hubs shared access key (portal: Shared access policies; CLI: az eventhubs namespace authorization-rule keys renew)"
         }
-        "azure-relay" => {
+        Provider::AzureRelay => {
             "Regenerate the Relay shared access key (portal: Shared access policies; CLI: az relay namespace authorization-rule keys renew)"
         }
-        "azure-iot" => {
+        Provider::AzureIot => {
             "Regenerate the IoT Hub / Device Provisioning shared access key or device key (portal: Shared access policies or the device's keys)"
         }
-        "azure-event-grid" => {
+        Provider::AzureEventGrid => {
             "Regenerate the Event Grid access key (portal: Access keys; CLI: az eventgrid topic key regenerate)"
         }
-        "azure-cache-redis" => {
+        Provider::AzureCacheRedis => {
             "Regenerate the Azure Cache for Redis access key (portal: Authentication → Access keys; CLI: az redis regenerate-keys)"
         }
-        "azure-functions" => {
+        Provider::AzureFunctions => {
             "Renew the Azure Functions key (portal: App keys or Function keys → Renew key value)"
         }
-        "azure-search" => {
+        Provider::AzureSearch => {
             "Regenerate the Azure AI Search admin key or delete the query key (portal: Keys; CLI: az search admin-key renew / query-key delete)"
         }
-        "azure-container-registry" => {
+        Provider::AzureContainerRegistry => {
             "Regenerate the container registry access key or token password (portal: Access keys; CLI: az acr credential renew)"
         }
-        "azure-app-configuration" => {
+        Provider::AzureAppConfiguration => {
             "Regenerate the App Configuration access key (portal: Access settings; CLI: az appconfig credential regenerate)"
         }
-        "azure-fluid-relay" => {
+        Provider::AzureFluidRelay => {
             "Regenerate the Fluid Relay key (portal: Access Key; CLI: az fluid-relay server regenerate-key)"
         }
-        "azure-mixed-reality" => {
+        Provider::AzureMixedReality => {
             "Regenerate the Mixed Reality account key (portal: Access keys; CLI: az spatial-anchors-account key renew)"
         }
-        "azure-maps" => {
+        Provider::AzureMaps => {
             "Regenerate the Azure Maps shared key (portal: Authentication; CLI: az maps account keys renew)"
         }
-        "azure-communication-services" => {
+        Provider::AzureCommunicationServices => {
             "Regenerate the Communication Services access key (portal: Keys; CLI: az communication regenerate-key)"
         }
-        "azure-cognitive-services" => {
+        Provider::AzureCognitiveServices => {
             "Regenerate the Azure AI services key (portal: Keys and Endpoint; CLI: az cognitiveservices account keys regenerate)"
         }
-        "azure-sql" => "Rotate the Azure SQL credential the key belongs to and regenerate the key",
+        Provider::AzureSql => {
+            "Rotate the Azure SQL credential the key belongs to and regenerate the key"
+        }
         _ => {
             "Regenerate the key in the Azure portal (or with the Azure CLI) for the resource it belongs to"
         }

@@ -218,7 +218,7 @@ fn advice_section(findings: &[Finding], p: &Paint) -> String {
             [one] => *one,
             _ => None,
         };
-        let hint = advice(&r.first.provider, only_org).hint;
+        let hint = advice(r.first.provider, only_org).hint;
         let _ = writeln!(out, "  ↳ {}", printable(&hint));
         if only_org.is_none() {
             let named: Vec<&str> = r.orgs.iter().flatten().copied().collect();

@@ -8,6 +8,7 @@
 
 use super::advice::{ADMIN_DOCS, PROFILE_PAGE, token_page};
 use crate::finding::{Finding, Reach, Secret, Verification};
+use crate::rules::Provider;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -70,14 +71,12 @@ pub struct Plans {
 
 impl Plans {
     pub fn new(findings: &[Finding]) -> Self {
-        let mut index: HashMap<(&str, &Secret), usize> = HashMap::new();
+        let mut index: HashMap<(Provider, &Secret), usize> = HashMap::new();
         let mut groups: Vec<Vec<&Finding>> = Vec::new();
         let mut of = Vec::with_capacity(findings.len());
         for f in findings {
             let next = groups.len();
-            let g = *index
-                .entry((f.provider.as_str(), &f.secret))
-                .or_insert(next);
+            let g = *index.entry((f.provider, &f.secret)).or_insert(next);
             if g == next {
                 groups.push(Vec::new());
             }
@@ -127,8 +126,8 @@ fn plan(group: &[&Finding]) -> RevokePlan {
     commits.dedup_by(|a, b| a.id == b.id);
     let audit_from = commits.first().map(|c| c.date.clone());
     let commit_ids: Vec<String> = commits.iter().map(|c| c.id.clone()).collect();
-    if first.provider != crate::rules::AZURE_DEVOPS {
-        let advice = super::advice::advice(&first.provider, None);
+    if first.provider != Provider::AzureDevops {
+        let advice = super::advice::advice(first.provider, None);
         return RevokePlan {
             action: advice.hint,
             organizations: Vec::new(),

@@ -14,7 +14,7 @@ use super::{
     advice::{advice, help_uri},
 };
 use crate::finding::{Finding, RepositoryInfo, Verification};
-use crate::rules::{Confidence, Rule, Severity};
+use crate::rules::{Confidence, Provider, Rule, Severity};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 use serde_sarif::sarif::{
@@ -70,8 +70,8 @@ fn is_valid(f: &Finding) -> bool {
     matches!(f.verification, Verification::Valid { .. })
 }
 
-fn provider_level(provider: &str) -> ResultLevel {
-    if provider == crate::rules::AZURE_DEVOPS {
+fn provider_level(provider: Provider) -> ResultLevel {
+    if provider == Provider::AzureDevops {
         ResultLevel::Error
     } else {
         ResultLevel::Warning
@@ -83,7 +83,7 @@ pub fn level(f: &Finding) -> ResultLevel {
     if is_valid(f) {
         ResultLevel::Error
     } else {
-        provider_level(&f.provider)
+        provider_level(f.provider)
     }
 }
 
@@ -186,7 +186,7 @@ struct RuleMeta<'a> {
     id: &'a str,
     name: &'a str,
     description: &'a str,
-    provider: &'a str,
+    provider: Provider,
     severity: Severity,
     confidence: Confidence,
     checksum_validated: bool,
@@ -199,7 +199,7 @@ impl<'a> RuleMeta<'a> {
                 id: &r.id,
                 name: &r.name,
                 description: &r.description,
-                provider: &r.provider,
+                provider: r.provider,
                 severity: r.severity,
                 confidence: r.confidence,
                 checksum_validated: r.validator.is_some(),
@@ -208,7 +208,7 @@ impl<'a> RuleMeta<'a> {
                 id: &f.rule_id,
                 name: &f.rule_name,
                 description: &f.rule_name,
-                provider: &f.provider,
+                provider: f.provider,
                 severity: f.severity,
                 confidence: f.confidence,
                 checksum_validated: false,
@@ -222,7 +222,7 @@ impl<'a> RuleMeta<'a> {
             .tags(vec![
                 "security".to_string(),
                 "secret".to_string(),
-                self.provider.to_string(),
+                self.provider.as_str().to_string(),
                 CWE_TAG.to_string(),
             ])
             .additional_properties(BTreeMap::from([
@@ -236,7 +236,7 @@ impl<'a> RuleMeta<'a> {
                 ),
                 ("severity".to_string(), json!(self.severity.as_str())),
                 ("confidence".to_string(), json!(self.confidence.as_str())),
-                ("provider".to_string(), json!(self.provider)),
+                ("provider".to_string(), json!(self.provider.as_str())),
             ]))
             .build();
         ReportingDescriptor::builder()

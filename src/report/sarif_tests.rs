@@ -6,11 +6,11 @@ use crate::detect::checksum::LegacyKind;
 use crate::detect::fake::{FakeRng, legacy_pat};
 use crate::finding::{CommitInfo, Secret, Summary, plain_fingerprint};
 
-fn finding(secret: &str, rule_id: &str, provider: &str, severity: Severity) -> Finding {
+fn finding(secret: &str, rule_id: &str, provider: Provider, severity: Severity) -> Finding {
     Finding {
         rule_id: rule_id.to_string(),
         rule_name: "Some token".to_string(),
-        provider: provider.to_string(),
+        provider,
         path: "dir with space/é.txt".to_string(),
         member: None,
         line: 3,
@@ -69,9 +69,14 @@ fn severity_and_precision_mapping() {
 #[test]
 fn level_is_error_for_ado_and_for_valid_tokens() {
     let t = token(1);
-    let ado = finding(&t, "azure-devops-pat", "azure-devops", Severity::Critical);
+    let ado = finding(
+        &t,
+        "azure-devops-pat",
+        Provider::AzureDevops,
+        Severity::Critical,
+    );
     assert_eq!(level(&ado), ResultLevel::Error);
-    let mut basic = finding(&t, "http-basic-auth", "generic", Severity::Medium);
+    let mut basic = finding(&t, "http-basic-auth", Provider::Generic, Severity::Medium);
     assert_eq!(level(&basic), ResultLevel::Warning);
     assert_eq!(result_security_severity(&basic), "5.5");
     basic.verification = Verification::Valid {
@@ -151,7 +156,12 @@ fn repository_uris_lose_credentials() {
 #[test]
 fn line_hash_occurrences_count_per_file() {
     let t = token(3);
-    let a = finding(&t, "azure-devops-pat", "azure-devops", Severity::Critical);
+    let a = finding(
+        &t,
+        "azure-devops-pat",
+        Provider::AzureDevops,
+        Severity::Critical,
+    );
     let mut b = a.clone();
     b.column = 70;
     let mut c = a.clone();
@@ -179,7 +189,7 @@ fn line_hash_occurrences_count_per_file() {
 #[test]
 fn secret_only_with_show_secrets_and_rules_sorted() {
     let t = token(4);
-    let mut a = finding(&t, "zz-rule", "generic", Severity::Low);
+    let mut a = finding(&t, "zz-rule", Provider::Generic, Severity::Low);
     a.commit = Some(CommitInfo {
         id: "a".repeat(40),
         author_name: "A".into(),
@@ -188,7 +198,7 @@ fn secret_only_with_show_secrets_and_rules_sorted() {
         summary: "add config".into(),
     });
     a.organization = Some("contoso".into());
-    let b = finding(&t, "aa-rule", "azure-devops", Severity::Critical);
+    let b = finding(&t, "aa-rule", Provider::AzureDevops, Severity::Critical);
     let findings = vec![a, b];
     let summary = Summary::default();
     let hidden = render(&report(&findings, &summary, false));
@@ -228,7 +238,12 @@ fn secret_only_with_show_secrets_and_rules_sorted() {
 #[test]
 fn organisation_fills_the_token_page() {
     let t = token(5);
-    let mut f = finding(&t, "azure-devops-pat", "azure-devops", Severity::Critical);
+    let mut f = finding(
+        &t,
+        "azure-devops-pat",
+        Provider::AzureDevops,
+        Severity::Critical,
+    );
     f.organization = Some("fabrikam".into());
     let findings = vec![f];
     let summary = Summary::default();
@@ -241,7 +256,12 @@ fn truncates_at_the_limit() {
     assert_eq!(truncated(MAX_RESULTS), None);
     assert!(truncated(MAX_RESULTS + 1).unwrap().contains("25000"));
     let t = token(6);
-    let f = finding(&t, "azure-devops-pat", "azure-devops", Severity::Critical);
+    let f = finding(
+        &t,
+        "azure-devops-pat",
+        Provider::AzureDevops,
+        Severity::Critical,
+    );
     let findings = vec![f; MAX_RESULTS + 2];
     let summary = Summary::default();
     let doc = document(&report(&findings, &summary, false));

@@ -19,7 +19,7 @@ pub mod endpoint;
 pub mod reach;
 
 use crate::finding::{Finding, OrgSource, Secret, Verification};
-use crate::rules::Severity;
+use crate::rules::{Provider, Severity};
 use client::Client;
 use endpoint::{BASE_URL_ENV, Endpoints, OverrideRefused};
 use std::collections::HashMap;
@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// Rules with this provider are verified.
-pub const PROVIDER: &str = crate::rules::AZURE_DEVOPS;
+pub const PROVIDER: Provider = Provider::AzureDevops;
 /// Run-wide request rate limit.
 pub const REQUESTS_PER_SECOND: u32 = 10;
 
@@ -211,11 +211,11 @@ mod tests {
     use super::*;
     use crate::rules::Confidence;
 
-    fn finding(provider: &str, secret: &str, org: Option<&str>) -> Finding {
+    fn finding(provider: Provider, secret: &str, org: Option<&str>) -> Finding {
         Finding {
             rule_id: "r".into(),
             rule_name: "r".into(),
-            provider: provider.into(),
+            provider,
             path: "p".into(),
             member: None,
             line: 1,
@@ -244,7 +244,7 @@ mod tests {
     fn one_task_per_token_of_the_provider() {
         let fs = vec![
             finding(PROVIDER, "t1", Some("a")),
-            finding("http-basic", "t1", Some("a")),
+            finding(Provider::Generic, "t1", Some("a")),
             finding(PROVIDER, "t2", None),
             finding(PROVIDER, "t1", Some("b")),
             finding(PROVIDER, "t1", Some("b")),
