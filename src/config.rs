@@ -1,6 +1,7 @@
 //! `.patrol.toml`: per-repository settings. Unknown keys are errors naming file and line.
 
 use crate::parse_error::reject;
+use crate::rules::Confidence;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -18,7 +19,7 @@ pub struct Config {
     pub rules: Vec<PathBuf>,
     /// `low`, `medium` (default) or `high`.
     #[serde(default)]
-    pub min_confidence: Option<String>,
+    pub min_confidence: Option<Confidence>,
     /// Exact secret values that are never reported (test fixtures, documented examples).
     #[serde(default)]
     pub allow_values: Vec<String>,
@@ -82,11 +83,6 @@ impl Config {
     pub fn parse(text: &str) -> Result<Config, String> {
         let cfg: Config = toml::from_str(text)
             .map_err(|e| reject(text, e.span().map(|s| s.start), e.message(), KEYS).to_string())?;
-        if let Some(c) = &cfg.min_confidence
-            && c.parse::<crate::rules::Confidence>().is_err()
-        {
-            return Err("key `min_confidence`: expected low, medium or high".to_string());
-        }
         for (i, g) in cfg.exclude.iter().enumerate() {
             // Both ways patrol uses the globs: walk overrides (`scan`) and gitignore matching
             // (`git`, `staged`).
@@ -118,7 +114,7 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
-    use super::Config;
+    use super::{Confidence, Config};
 
     #[test]
     fn unknown_key_names_line() {
@@ -134,7 +130,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.exclude, vec!["fixtures/**"]);
-        assert_eq!(c.min_confidence.as_deref(), Some("low"));
-        assert!(Config::parse("min_confidence = \"huge\"").is_err());
+        assert_eq!(c.min_confidence, Some(Confidence::Low));
+        // Read once, as the type the scan uses: a wrong value is refused here, with its line.
+        assert_eq!(
+            Config::parse("exclude = []\nmin_confidence = \"huge\"").unwrap_err(),
+            "line 2: key `min_confidence`: unknown value, expected one of `low`, `medium`, `high`"
+        );
     }
 }

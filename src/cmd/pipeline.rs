@@ -197,11 +197,10 @@ pub fn prepare(
     threads: usize,
 ) -> Result<Prepared> {
     let rule_set = rules_in_effect(&config, cfg_path.as_deref(), &common.rules)?;
-    let min_confidence = match (common.min_confidence, &config.min_confidence) {
-        (Some(c), _) => c,
-        (None, Some(c)) => c.parse().map_err(anyhow::Error::msg)?,
-        (None, None) => Confidence::Medium,
-    };
+    let min_confidence = common
+        .min_confidence
+        .or(config.min_confidence)
+        .unwrap_or(Confidence::Medium);
     let fingerprint_key = match (settings.fingerprint_key, &common.baseline) {
         (Some(key), _) => Some(key),
         (None, Some(path)) => Baseline::load(path)?.key(),

@@ -4,6 +4,7 @@
 use super::plan::{Plans, RevokePlan};
 use super::{Report, advice::advice, escape::printable, shown_secret};
 use crate::finding::{Access, Finding, Reach, Summary, Verification};
+use crate::rules::Severity;
 use crate::util::human_bytes;
 use std::fmt::Write;
 
@@ -105,9 +106,9 @@ fn plan_lines(f: &Finding, plan: &RevokePlan) -> String {
 /// `path:line:col  severity  rule  redacted  [verification]`, then what else is known
 /// (organisation, encoding, introducing commit).
 fn finding_line(r: &Report, f: &Finding, p: &Paint) -> String {
-    let sev = match f.severity.as_str() {
-        s @ ("critical" | "high") => p.wrap("1;31", s),
-        s => p.wrap("33", s),
+    let sev = match f.severity {
+        Severity::Critical | Severity::High => p.wrap("1;31", f.severity.as_str()),
+        Severity::Medium | Severity::Low => p.wrap("33", f.severity.as_str()),
     };
     let mut line = format!(
         "{}:{}:{}  {}  {}  {}",
