@@ -1,5 +1,6 @@
 //! Every command-line flag, with its help text. Parsing only: `cmd` runs things.
 
+use crate::detect::fake;
 use crate::report::Format;
 use crate::rules::Confidence;
 use clap::{Args, Parser, Subcommand};
@@ -129,8 +130,8 @@ pub struct FakeTokenArgs {
     /// Kind of token: `legacy` (52 chars, user seed), `legacy-app`, `identifiable` (84/88 chars,
     /// any `--signature`), a named Azure key kind (`azure-storage`, `azure-maps`, …),
     /// `github-pat`, `npm`, …; `--list-kinds` prints them all.
-    #[arg(long, default_value = "legacy")]
-    pub kind: String,
+    #[arg(long, default_value = "legacy", value_parser = fake_kind_parser(), hide_possible_values = true)]
+    pub kind: fake::Kind,
     /// Provider signature for `--kind identifiable` (`AZDO`, `AZAC`, `ACOG`, …).
     #[arg(long, default_value = "AZDO")]
     pub signature: String,
@@ -340,6 +341,14 @@ fn confidence_parser() -> impl clap::builder::TypedValueParser<Value = Confidenc
         .map(|s| s.parse::<Confidence>().expect("one of the possible values"))
 }
 
+/// `fake-token --kind`: one of the kinds `fake::KINDS` lists (`--list-kinds` prints them; an
+/// error for a wrong one lists them too).
+fn fake_kind_parser() -> impl clap::builder::TypedValueParser<Value = fake::Kind> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(fake::KINDS.iter().map(|k| k.0))
+        .map(|s| fake::Kind::named(&s).expect("one of the possible values"))
+}
+
 /// A SARIF category: printable ASCII without spaces, at most 100 characters; a trailing `/`
 /// is dropped (patrol adds it).
 pub fn parse_category(s: &str) -> Result<String, String> {
@@ -382,6 +391,25 @@ mod tests {
         assert_eq!(parse_size("2GiB").unwrap(), 2 << 30);
         assert!(parse_size("x").is_err());
         assert!(parse_size("5T").is_err());
+    }
+
+    #[test]
+    fn fake_token_kind_is_one_of_the_kinds() {
+        let kind = |k: &str| {
+            Cli::try_parse_from(["patrol", "fake-token", "--kind", k]).map(|c| match c.command {
+                Command::FakeToken(a) => a.kind,
+                _ => unreachable!("fake-token"),
+            })
+        };
+        for &(name, recipe, _) in fake::KINDS {
+            let k = kind(name).unwrap();
+            assert_eq!((k.name(), k.recipe()), (name, recipe));
+            assert_eq!(k.any_signature(), name == "identifiable");
+        }
+        let e = kind("legacy ").unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::InvalidValue);
+        let default = Cli::try_parse_from(["patrol", "fake-token"]).unwrap();
+        assert!(matches!(default.command, Command::FakeToken(a) if a.kind.name() == "legacy"));
     }
 
     #[test]

@@ -199,7 +199,7 @@ fn a_missing_path_is_said_once() {
 #[test]
 fn errors_name_what_was_given_and_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &[&str]); 4] = [
+    let cases: [(&[&str], &[&str]); 5] = [
         (
             &["scan", ".", "--config", "nope.toml"],
             &["nope.toml", "give --config an existing file"],
@@ -212,6 +212,16 @@ fn errors_name_what_was_given_and_what_to_do() {
         (
             &["scan", ".", "--min-confidence", "sure"],
             &["'sure'", "low, medium, high"],
+        ),
+        (
+            &["fake-token", "--kind", "github"],
+            &[
+                "'github'",
+                "--kind",
+                "legacy, legacy-app",
+                "github-pat",
+                "npm",
+            ],
         ),
     ];
     for (args, wanted) in cases {

@@ -12,13 +12,8 @@ pub fn fake_token(args: FakeTokenArgs) -> Result<i32> {
         }
         return Ok(EXIT_CLEAN);
     }
-    let Some(&(_, recipe, _)) = fake::KINDS.iter().find(|(n, _, _)| *n == args.kind) else {
-        bail!(
-            "unknown --kind '{}' (--list-kinds prints them all)",
-            args.kind
-        );
-    };
-    if args.kind == "identifiable"
+    let recipe = args.kind.recipe();
+    if args.kind.any_signature()
         && (args.signature.len() != 4 || !args.signature.bytes().all(|b| b.is_ascii_alphanumeric()))
     {
         bail!("--signature takes 4 letters or digits");
@@ -39,7 +34,7 @@ pub fn fake_token(args: FakeTokenArgs) -> Result<i32> {
     let mut rng = fake::FakeRng::new(args.seed);
     for _ in 0..args.count {
         let t = match recipe {
-            fake::Recipe::Identifiable(_) if args.kind == "identifiable" => {
+            fake::Recipe::Identifiable(_) if args.kind.any_signature() => {
                 fake::identifiable(&mut rng, &args.signature, shape)
             }
             _ => fake::make(&mut rng, recipe, shape),

@@ -317,6 +317,30 @@ pub const KINDS: &[(&str, Recipe, &str)] = &[
     ("npm", Recipe::Crc32("npm_"), "npm-access-token"),
 ];
 
+/// A kind of token by its name in [`KINDS`] (`patrol fake-token --kind NAME`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kind(&'static (&'static str, Recipe, &'static str));
+
+impl Kind {
+    /// The kind `name` names, if it is one of [`KINDS`].
+    pub fn named(name: &str) -> Option<Kind> {
+        KINDS.iter().find(|k| k.0 == name).map(Kind)
+    }
+
+    pub fn name(self) -> &'static str {
+        self.0.0
+    }
+
+    pub fn recipe(self) -> Recipe {
+        self.0.1
+    }
+
+    /// `identifiable`: an identifiable key of any signature, not one key kind's.
+    pub fn any_signature(self) -> bool {
+        self.name() == "identifiable"
+    }
+}
+
 /// An identifiable key; the default shape gives exactly what [`identifiable_key`] gives.
 pub fn identifiable(rng: &mut FakeRng, signature: &str, shape: KeyShape) -> String {
     if shape == KeyShape::default() {
