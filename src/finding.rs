@@ -5,6 +5,9 @@ use crate::rules::{Confidence, Provider, Severity};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+mod encoding;
+pub use encoding::{Encoding, Encodings};
+
 /// A secret value. Its `Debug` and `Display` never show it: use [`Secret::expose`] on purpose.
 /// The flag marks a value that is already a redacted form (read back from a report by
 /// `patrol merge`), which is shown as it is.
@@ -362,8 +365,9 @@ pub struct Finding {
     pub organization: Option<String>,
     /// Which evidence named `organization` (set whenever it is).
     pub organization_source: Option<OrgSource>,
-    /// `base64`, `url`, `utf-16le`, … when the secret was not in the text as is.
-    pub encoding: Option<String>,
+    /// How the secret was encoded (`base64`, `url`, `utf-16le`, `gzip+utf-16le`, …), when it
+    /// was not in the file's bytes as is.
+    pub encoding: Option<Encodings>,
     pub commit: Option<CommitInfo>,
     /// Where the text came from when it is not a file's content: `commit_message`,
     /// `tag_message` or `note` in git; `file_name` or `link_target` (a symbolic link's target,

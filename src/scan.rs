@@ -4,7 +4,9 @@
 use crate::archive::{self, Budget, Kind, Skip};
 use crate::detect::decode::detect_wide;
 use crate::detect::{Match, Matcher};
-use crate::finding::{Finding, FingerprintKey, Secret, Verification, fingerprint, hex};
+use crate::finding::{
+    Encoding, Encodings, Finding, FingerprintKey, Secret, Verification, fingerprint, hex,
+};
 use crate::rules::Confidence;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -195,7 +197,7 @@ impl archive::Visitor for MemberScan<'_> {
         }
         // A bare gzip stream is a compressed file, not a container: its text is reported at
         // the file's own path, with `gzip` as its encoding.
-        let layer = (self.kind == Kind::Gzip && name.is_empty()).then_some("gzip");
+        let layer = (self.kind == Kind::Gzip && name.is_empty()).then_some(Encoding::Gzip);
         let shown = if member.is_empty() {
             self.path.to_string()
         } else {
@@ -247,7 +249,7 @@ fn scan_text(
     bytes: &[u8],
     path: &str,
     member: Option<&str>,
-    layer: Option<&str>,
+    layer: Option<Encoding>,
     opts: &ScanOptions,
     result: &mut BlobResult,
 ) {
@@ -255,16 +257,12 @@ fn scan_text(
     let mut hay = Hay {
         path,
         member,
-        encoding: layer.map(str::to_string),
+        encoding: layer.map(Encodings::from),
     };
     // Wide text is read transcoded and only so: its raw bytes are never matched as well.
     if let Some(wide) = detect_wide(sample) {
         let text = wide.to_utf8(bytes);
-        let enc = wide.name();
-        hay.encoding = Some(match layer {
-            Some(l) => format!("{l}+{enc}"),
-            None => enc.to_string(),
-        });
+        hay.encoding = Some(Encodings::then(hay.encoding.as_ref(), wide.encoding()));
         collect(matcher, text.as_bytes(), &hay, opts, result);
         return;
     }
@@ -280,7 +278,7 @@ struct Hay<'a> {
     path: &'a str,
     member: Option<&'a str>,
     /// How the bytes were decoded from the file (`utf-16le`, `gzip`, …).
-    encoding: Option<String>,
+    encoding: Option<Encodings>,
 }
 
 fn collect(
@@ -290,7 +288,6 @@ fn collect(
     opts: &ScanOptions,
     result: &mut BlobResult,
 ) {
-    let text_encoding = from.encoding.as_deref();
     // Built at the first match: most text has none.
     let mut pos: Option<Positions> = None;
     let mut line_facts: Option<(usize, bool, String)> = None;
@@ -343,10 +340,9 @@ fn collect(
         // Secrets never span lines: the end is on the start's line.
         let end_line = line;
         let end_column = column + char_count(&hay[m.start..m.end]);
-        let encoding = match (m.encoding, text_encoding) {
-            (Some(a), Some(b)) => Some(format!("{b}+{a}")),
-            (Some(a), None) => Some(a.to_string()),
-            (None, b) => b.map(str::to_string),
+        let encoding = match m.encoding {
+            Some(step) => Some(Encodings::then(from.encoding.as_ref(), step)),
+            None => from.encoding.clone(),
         };
         result.findings.push(Finding {
             rule_id: rule.id.clone(),

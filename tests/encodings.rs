@@ -326,3 +326,48 @@ fn utf16_without_nul_or_bom_and_utf32_are_read_as_text() {
         assert_eq!(f["occurrences"], 1, "{f}");
     }
 }
+
+/// Every decoding step between a file's bytes and the token is named, outermost first and
+/// joined by `+`, in JSON, SARIF and human output alike.
+#[test]
+fn stacked_encodings_are_named_outermost_first() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let header = |seed| {
+        format!(
+            "curl -H 'Authorization: Basic {}'\n",
+            b64(&format!(":{}", pat(seed)))
+        )
+    };
+    let wide = |text: String| -> Vec<u8> {
+        let units = text.encode_utf16().flat_map(u16::to_le_bytes);
+        [0xFF, 0xFE].into_iter().chain(units).collect()
+    };
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&wide(header(81))).unwrap();
+    std::fs::write(dir.path().join("trace.log.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(dir.path().join("trace.txt"), wide(header(82))).unwrap();
+    let (doc, _) = patrol_json(&["scan", "."], dir.path());
+    let got: Vec<(&str, &str)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap(), f["encoding"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("trace.log.gz", "gzip+utf-16le+base64"),
+            ("trace.txt", "utf-16le+base64")
+        ]
+    );
+    let human = String::from_utf8(patrol(&["scan", "."], dir.path()).stdout).unwrap();
+    assert!(human.contains("  (gzip+utf-16le+base64)"), "{human}");
+    let sarif =
+        String::from_utf8(patrol(&["scan", ".", "--format", "sarif"], dir.path()).stdout).unwrap();
+    assert!(sarif.contains("(gzip+utf-16le+base64-encoded)"), "{sarif}");
+    assert!(
+        sarif.contains("\"encoding\": \"gzip+utf-16le+base64\""),
+        "{sarif}"
+    );
+}

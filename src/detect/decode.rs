@@ -1,6 +1,7 @@
 //! Decoders: turn what a credential rule captured (base64, a percent-encoded URL password, a
 //! config value) into the text that is searched for tokens, and UTF-16 text into UTF-8.
 
+use crate::finding::Encoding;
 use crate::rules::Decoder;
 use base64::Engine;
 use base64::engine::DecodePaddingMode;
@@ -25,7 +26,7 @@ pub struct Decoded {
     pub user: Option<String>,
     /// True when `text` is byte-for-byte the captured text, so inner offsets map back exactly.
     pub identity: bool,
-    pub encoding: Option<&'static str>,
+    pub encoding: Option<Encoding>,
 }
 
 // A panic message or debug print must not reveal the credential.
@@ -104,7 +105,7 @@ pub fn decode(decoder: Decoder, raw: &[u8]) -> Option<Decoded> {
                 password: password.to_string(),
                 text,
                 identity: false,
-                encoding: Some("base64"),
+                encoding: Some(Encoding::Base64),
             })
         }
         Decoder::Base64 => {
@@ -117,7 +118,7 @@ pub fn decode(decoder: Decoder, raw: &[u8]) -> Option<Decoded> {
                 password: text.clone(),
                 text,
                 identity: false,
-                encoding: Some("base64"),
+                encoding: Some(Encoding::Base64),
             })
         }
         Decoder::UrlUserinfo => {
@@ -128,7 +129,7 @@ pub fn decode(decoder: Decoder, raw: &[u8]) -> Option<Decoded> {
                 password: text.clone(),
                 text,
                 identity,
-                encoding: if identity { None } else { Some("url") },
+                encoding: (!identity).then_some(Encoding::Url),
             })
         }
         // Needs the text around the capture: see [`unwrap_base64`].
@@ -320,13 +321,13 @@ pub enum WideText {
 }
 
 impl WideText {
-    /// The encoding's name as findings give it (`utf-16le`, `utf-32be`, …).
-    pub fn name(self) -> &'static str {
+    /// The encoding as findings give it.
+    pub fn encoding(self) -> Encoding {
         match self {
-            WideText::Utf16(Utf16::Le) => "utf-16le",
-            WideText::Utf16(Utf16::Be) => "utf-16be",
-            WideText::Utf32(Utf16::Le) => "utf-32le",
-            WideText::Utf32(Utf16::Be) => "utf-32be",
+            WideText::Utf16(Utf16::Le) => Encoding::Utf16Le,
+            WideText::Utf16(Utf16::Be) => Encoding::Utf16Be,
+            WideText::Utf32(Utf16::Le) => Encoding::Utf32Le,
+            WideText::Utf32(Utf16::Be) => Encoding::Utf32Be,
         }
     }
 

@@ -11,7 +11,7 @@ pub mod org;
 pub mod placeholder;
 pub mod plausible;
 
-use crate::finding::OrgSource;
+use crate::finding::{Encoding, OrgSource};
 use crate::rules::{Confidence, Rule, Validator};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::Regex;
@@ -87,8 +87,8 @@ pub struct Match {
     pub end: usize,
     /// The secret itself (decoded). Never print this without `--show-secrets`.
     pub secret: String,
-    /// `base64`, `url` or `None` when the secret stands in the text as is.
-    pub encoding: Option<&'static str>,
+    /// `Base64`, `Url` or `None` when the secret stands in the text as is.
+    pub encoding: Option<Encoding>,
     /// Organisation named near the secret, if any, and what named it.
     pub organization: Option<(String, OrgSource)>,
     /// A credential without a checksum that looks like test data (`plausible::Verdict::Weak`):
@@ -643,7 +643,7 @@ impl Matcher {
                     start,
                     end,
                     secret: m.secret,
-                    encoding: Some("base64"),
+                    encoding: Some(Encoding::Base64),
                     organization: None,
                     weak: m.weak,
                 });

@@ -2,7 +2,7 @@
 
 use super::plan::{Plans, RevokePlan};
 use super::{Report, shown_secret};
-use crate::finding::{CommitInfo, Finding, OrgSource, Origin, Place, Verification};
+use crate::finding::{CommitInfo, Encodings, Finding, OrgSource, Origin, Place, Verification};
 use serde::Serialize;
 
 /// A finding as JSON shows it; the field set is documented in README.md.
@@ -27,7 +27,7 @@ pub struct JsonFinding<'a> {
     pub organization: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_source: Option<OrgSource>,
-    pub encoding: Option<&'a str>,
+    pub encoding: Option<&'a Encodings>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<&'a CommitInfo>,
     /// `commit_message`, `tag_message` or `note` for text from git that is not a file.
@@ -70,7 +70,7 @@ pub fn json_finding<'a>(r: &Report, f: &'a Finding, plan: &'a RevokePlan) -> Jso
         severity: f.severity.as_str(),
         organization: f.organization.as_deref(),
         organization_source: f.organization_source,
-        encoding: f.encoding.as_deref(),
+        encoding: f.encoding.as_ref(),
         commit: f.commit.as_ref(),
         origin: f.origin,
         unreachable: f.unreachable,
