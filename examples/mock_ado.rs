@@ -5,7 +5,7 @@
 //!
 //! usage: MOCK_ADO_TOKEN=… cargo run --release --example mock_ado -- ROOT
 
-#[path = "../tests/adoutil/server.rs"]
+#[path = "../tests/support/ado/server.rs"]
 mod server;
 
 use serde_json::json;

@@ -1,52 +1,29 @@
-//! `patrol ado` against a mock Azure DevOps organization on 127.0.0.1 (tests/adoutil): REST
+//! `patrol ado` against a mock Azure DevOps organization on 127.0.0.1 (tests/support/ado): REST
 //! enumeration with paging and faults, clones over real smart HTTP (`git http-backend`),
 //! pipeline variables, the incremental record, failures that do not stop the run, Ctrl-C.
 
-mod adoutil;
-mod gitutil;
-mod sarifutil;
+mod support;
 
-use adoutil::{ORG, Org};
 use serde_json::Value;
 use std::path::Path;
+use support::ado::{ORG, Org, basic};
+use support::findings::rows;
+use support::run::Report;
+use support::sarif::assert_schema_valid;
+use support::tokens::pat;
 
-struct Out {
-    code: i32,
-    json: Value,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(org: &Org, cache: &Path, args: &[&str]) -> Out {
+fn run(org: &Org, cache: &Path, args: &[&str]) -> Report {
     let out = org
         .command(cache, args)
         .args(["--format", "json", "--color", "never"])
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        json: serde_json::from_str(&stdout).unwrap_or(Value::Null),
-        stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Report::from_output(out)
 }
 
 /// (repository, path, line, rule) of every finding, sorted.
 fn places(doc: &Value) -> Vec<(String, String, u64, String)> {
-    let mut v: Vec<_> = doc["findings"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no findings in {doc}"))
-        .iter()
-        .map(|f| {
-            (
-                f["repository"].as_str().unwrap().to_string(),
-                f["path"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-                f["rule_id"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let mut v: Vec<_> = rows(&doc["findings"], &["repository", "path", "line", "rule_id"]);
     v.sort();
     v
 }
@@ -115,7 +92,7 @@ fn scans_the_whole_organization() {
         .iter()
         .find(|f| f["path"] == "pr.txt")
         .unwrap();
-    assert_eq!(pr["secret"], gitutil::token(8));
+    assert_eq!(pr["secret"], pat(8));
     // The web link points at the line at the introducing commit.
     let commit = pr["commit"]["id"].as_str().unwrap();
     assert_eq!(
@@ -132,11 +109,11 @@ fn scans_the_whole_organization() {
         .find(|f| f["path"] == ".pipelines/ci/variables")
         .unwrap();
     assert_eq!(var["item"], "pipeline 'ci' (id 12) variable DEPLOY_PAT");
-    assert_eq!(var["secret"], gitutil::token(5));
+    assert_eq!(var["secret"], pat(5));
     // The secret variable's value (which this mock wrongly sends) is never reported, even
     // with --show-secrets; nor is the token.
     for text in [&out.stdout, &out.stderr] {
-        assert!(!text.contains(&gitutil::token(6)));
+        assert!(!text.contains(&pat(6)));
         assert!(!text.contains(&org.token));
     }
     assert_eq!(names(&out.json, "skipped"), [format!("{ORG}/alpha/old")]);
@@ -163,7 +140,7 @@ fn scans_the_whole_organization() {
         0
     );
     let log = org.mock.log();
-    let auth = adoutil::basic(&org.token);
+    let auth = basic(&org.token);
     for seen in &log {
         assert_eq!(seen.auth.as_deref(), Some(auth.as_str()), "{seen:?}");
         let t = &seen.target;
@@ -227,10 +204,7 @@ fn reruns_read_only_what_changed() {
     // One push to one repository: two new blobs.
     let svc = org.work("svc");
     svc.write("notes/new.txt", "nothing to see\n");
-    svc.write(
-        "leak.env",
-        &format!("AZURE_DEVOPS_EXT_PAT={}\n", gitutil::token(9)),
-    );
+    svc.write("leak.env", &format!("AZURE_DEVOPS_EXT_PAT={}\n", pat(9)));
     svc.commit_all("two new files");
     org.push("svc");
     let new_blobs = svc
@@ -267,7 +241,7 @@ fn reruns_read_only_what_changed() {
 fn a_wrong_token_is_refused_and_never_shown() {
     let org = Org::build();
     let cache = org.dir.path().join("cache");
-    let wrong = gitutil::token(55);
+    let wrong = pat(55);
     let out = org
         .command(&cache, &[])
         .env("AZURE_DEVOPS_EXT_PAT", &wrong)
@@ -293,10 +267,7 @@ fn bearer_tokens_filters_and_list() {
     let org = Org::build();
     let cache = org.dir.path().join("cache");
     // A System.AccessToken-shaped JWT goes as Bearer, to the API and to git alike.
-    let jwt = format!(
-        "eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiJ{}.c2ln",
-        &gitutil::token(60)[..20]
-    );
+    let jwt = format!("eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiJ{}.c2ln", &pat(60)[..20]);
     *org.mock.state.auth.lock().unwrap() = format!("Bearer {jwt}");
     let out = org
         .command(
@@ -374,7 +345,7 @@ fn sarif_has_one_run_per_repository() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
-    sarifutil::assert_schema_valid(&text);
+    assert_schema_valid(&text);
     assert!(
         !text.contains(&format!("{ORG}@")),
         "no user part in repository URIs"

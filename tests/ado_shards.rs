@@ -5,15 +5,17 @@
 //! The Azure Pipelines and Kubernetes definitions in docs/ado-shards/ are parsed and their
 //! scripts run as written, the engine's variables set as the engine sets them.
 
-mod adoutil;
-mod gitutil;
+mod support;
 
-use adoutil::Org;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use support::ado::Org;
+use support::findings::rows;
+use support::run::{path_with_patrol, patrol_cmd, root};
+use support::tokens::pat;
 
 /// Every variable an engine uses to tell a process its shard.
 const ENGINE_VARS: [&str; 4] = [
@@ -91,8 +93,7 @@ fn unsharded(org: &Org, cache: &str, out: &Path) -> String {
 
 /// `patrol merge` of `inputs` to `format`: exit code, report text and its JSON.
 fn merge(inputs: &[PathBuf], format: &str) -> (i32, String, Value) {
-    let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .arg("merge")
+    let out = patrol_cmd(&["merge"], root())
         .args(inputs)
         .args(["--format", format])
         .env_remove("TF_BUILD")
@@ -219,7 +220,7 @@ fn a_failed_shard_is_visible_after_the_merge() {
                     report(1, ext).to_str().unwrap(),
                 ],
             )
-            .env("AZURE_DEVOPS_EXT_PAT", gitutil::token(77))
+            .env("AZURE_DEVOPS_EXT_PAT", pat(77))
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2));
@@ -249,17 +250,8 @@ fn a_failed_shard_is_visible_after_the_merge() {
                 &doc["properties"]["summary"]
             };
             let org_summary = &summary["organization"];
-            let failed: Vec<(String, String)> = org_summary["failed"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|f| {
-                    (
-                        f["repository"].as_str().unwrap().to_string(),
-                        f["reason"].as_str().unwrap().to_string(),
-                    )
-                })
-                .collect();
+            let failed: Vec<(String, String)> =
+                rows(&org_summary["failed"], &["repository", "reason"]);
             assert!(
                 failed
                     .iter()
@@ -274,8 +266,7 @@ fn a_failed_shard_is_visible_after_the_merge() {
             assert_eq!(org_summary["shards"], serde_json::json!(["0/3", "2/3"]));
         }
         // The human summary says it too.
-        let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
-            .arg("merge")
+        let out = patrol_cmd(&["merge"], root())
             .args(&inputs)
             .args(["--color", "never"])
             .output()
@@ -369,16 +360,6 @@ fn expand(text: &str, vars: &[(&str, String)]) -> String {
 fn only_shell_substitutions(t: &str) -> bool {
     t.match_indices("$(")
         .all(|(i, _)| t[i + 2..].starts_with(|c: char| c.is_ascii_lowercase()))
-}
-
-/// PATH with the patrol under test first.
-fn path_with_patrol() -> String {
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_patrol")).parent().unwrap();
-    format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    )
 }
 
 /// A shell running `script` as a pipeline agent or a pod would: PATH with patrol, the mock's
@@ -735,8 +716,7 @@ fn a_sarif_category_names_every_run_and_survives_the_merge() {
     let reports = [report(0), report(1)];
     let (_, merged, _) = merge(&reports, "sarif");
     assert_same_report(&merged, &whole, "merged under the shards' category");
-    let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .arg("merge")
+    let out = patrol_cmd(&["merge"], root())
         .args(&reports)
         .args(["--format", "sarif", "--sarif-category", "other"])
         .output()

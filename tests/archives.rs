@@ -2,15 +2,13 @@
 //! command) and scanned by the real binary in `scan`, `git` and `staged`: exact findings with
 //! the member in the path, nesting, the decompression-bomb limits and `--no-archives`.
 
-mod gitutil;
-use gitutil::{Repo, patrol, patrol_git};
+mod support;
 use std::io::Write;
-use std::path::Path;
 use std::process::Command;
-
-fn pat(seed: u64) -> String {
-    gitutil::token(seed)
-}
+use support::fixture::write;
+use support::git::{Repo, patrol_git};
+use support::run::{Report, patrol_cmd, report};
+use support::tokens::pat;
 
 fn nuget_config(token: &str) -> String {
     format!(
@@ -49,16 +47,10 @@ fn tar_of(members: &[(&str, &[u8])]) -> Vec<u8> {
     b.into_inner().unwrap()
 }
 
-fn write(dir: &Path, rel: &str, bytes: &[u8]) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, bytes).unwrap();
-}
-
 type Place = (String, String, u64);
 
 /// (path, rule, line) of every finding, sorted.
-fn places(run: &gitutil::Run) -> Vec<Place> {
+fn places(run: &Report) -> Vec<Place> {
     let mut v: Vec<Place> = run
         .findings()
         .into_iter()
@@ -84,16 +76,16 @@ fn packages_and_archives_are_scanned_with_member_paths() {
     write(
         d,
         "packages/contoso.1.0.0.nupkg",
-        &zip_of(&[
+        zip_of(&[
             ("contoso.nuspec", b"<package/>\n"),
             ("content/NuGet.config", config.as_bytes()),
         ]),
     );
-    write(d, "logs/build.log.gz", &gzip_of(log.as_bytes()));
+    write(d, "logs/build.log.gz", gzip_of(log.as_bytes()));
     write(
         d,
         "lib/tool.jar",
-        &zip_of(&[
+        zip_of(&[
             ("META-INF/MANIFEST.MF", b"x\n"),
             ("app.properties", props.as_bytes()),
         ]),
@@ -101,32 +93,32 @@ fn packages_and_archives_are_scanned_with_member_paths() {
     write(
         d,
         "dist/site.tgz",
-        &gzip_of(&tar_of(&[("site/NuGet.config", config.as_bytes())])),
+        gzip_of(&tar_of(&[("site/NuGet.config", config.as_bytes())])),
     );
     write(
         d,
         "dist/plain.tar",
-        &tar_of(&[("etc/build.log", log.as_bytes())]),
+        tar_of(&[("etc/build.log", log.as_bytes())]),
     );
     write(
         d,
         "ext/tool.vsix",
-        &zip_of(&[("extension/NuGet.config", config.as_bytes())]),
+        zip_of(&[("extension/NuGet.config", config.as_bytes())]),
     );
     write(
         d,
         "py/tool-1.0-py3-none-any.whl",
-        &zip_of(&[("tool/build.log", log.as_bytes())]),
+        zip_of(&[("tool/build.log", log.as_bytes())]),
     );
     // A nested package: the nupkg inside a zip of release assets.
     let nupkg = zip_of(&[("content/NuGet.config", config.as_bytes())]);
     write(
         d,
         "release.zip",
-        &zip_of(&[("assets/contoso.nupkg", &nupkg)]),
+        zip_of(&[("assets/contoso.nupkg", &nupkg)]),
     );
 
-    let run = patrol(d, &["scan", "."]);
+    let run = report(&["scan", "."], d);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(
         places(&run),
@@ -165,7 +157,7 @@ fn packages_and_archives_are_scanned_with_member_paths() {
     assert_eq!(run.summary("archive_limits"), 0);
     assert_eq!(run.summary("skipped_binary"), 0);
 
-    let off = patrol(d, &["scan", ".", "--no-archives"]);
+    let off = report(&["scan", ".", "--no-archives"], d);
     assert_eq!(off.code, 0, "{}", off.stderr);
     assert_eq!(off.summary("archive_members"), 0);
 }
@@ -187,7 +179,7 @@ fn tar_command_archives_are_read() {
         }
     }
     std::fs::remove_dir_all(d.join("src")).unwrap();
-    let run = patrol(d, &["scan", "."]);
+    let run = report(&["scan", "."], d);
     assert_eq!(
         places(&run),
         vec![place("bundle.tar.gz!conf/NuGet.config", PAT, 5)]
@@ -214,7 +206,7 @@ fn zip_bomb_is_cut_off_with_a_warning_and_its_neighbours_still_scanned() {
         format!("AZURE_DEVOPS_PAT={}\n", pat(6)).as_bytes(),
     );
     let started = std::time::Instant::now();
-    let run = patrol(d, &["scan", "."]);
+    let run = report(&["scan", "."], d);
     let took = started.elapsed();
     assert_eq!(
         places(&run),
@@ -245,7 +237,7 @@ fn nesting_stops_at_three_levels() {
     write(d, "three.zip", &level1);
     let level4 = zip_of(&[("a.zip", &level1)]);
     write(d, "four.zip", &level4);
-    let run = patrol(d, &["scan", "."]);
+    let run = report(&["scan", "."], d);
     assert_eq!(
         places(&run),
         vec![place("three.zip!b.zip!c.zip!NuGet.config", PAT, 5)]
@@ -265,7 +257,7 @@ fn damaged_archive_is_unreadable_not_clean() {
     let mut z = zip_of(&[("NuGet.config", nuget_config(&pat(8)).as_bytes())]);
     z.truncate(z.len() - 30);
     write(dir.path(), "broken.nupkg", &z);
-    let run = patrol(dir.path(), &["scan", "."]);
+    let run = report(&["scan", "."], dir.path());
     assert_eq!(run.summary("unreadable"), 1);
     assert!(
         run.stderr.contains("broken.nupkg: cannot read"),
@@ -282,7 +274,7 @@ fn committed_and_staged_packages_are_scanned() {
     let nupkg = zip_of(&[("content/NuGet.config", nuget_config(&pat(9)).as_bytes())]);
     write(repo.path(), "packages/contoso.1.0.0.nupkg", &nupkg);
     repo.git(&["add", "-A"]);
-    let staged = patrol(repo.path(), &["staged"]);
+    let staged = report(&["staged"], repo.path());
     assert_eq!(
         places(&staged),
         vec![place(
@@ -313,9 +305,7 @@ fn sarif_points_at_the_archive_and_names_the_member() {
     let dir = tempfile::tempdir().unwrap();
     let nupkg = zip_of(&[("content/NuGet.config", nuget_config(&pat(10)).as_bytes())]);
     write(dir.path(), "pkgs/contoso.nupkg", &nupkg);
-    let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .current_dir(dir.path())
-        .args(["scan", ".", "--format", "sarif"])
+    let out = patrol_cmd(&["scan", ".", "--format", "sarif"], dir.path())
         .output()
         .unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

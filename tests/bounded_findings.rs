@@ -3,23 +3,16 @@
 //! keyword-dense text is still searched correctly. Timing is measured by
 //! benches/findings_flood.sh, not here.
 
-mod faultutil;
+mod support;
 
-use faultutil::{run, write};
-use patrol::detect::checksum::LegacyKind;
-use patrol::detect::fake::{FakeRng, legacy_pat};
-
-fn tokens(seed: u64, n: usize) -> Vec<String> {
-    let mut rng = FakeRng::new(seed);
-    (0..n)
-        .map(|_| legacy_pat(&mut rng, LegacyKind::UserPat))
-        .collect()
-}
+use support::fixture::write;
+use support::run::run;
+use support::tokens::{b64, pats};
 
 #[test]
 fn a_repeated_secret_is_one_finding_with_a_count_and_its_first_place() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let t = &tokens(11, 1)[0];
+    let t = &pats(11, 1)[0];
     let mut text = String::from("header\n");
     for i in 0..20_000 {
         text.push_str(&format!(
@@ -45,10 +38,7 @@ fn a_repeated_secret_is_one_finding_with_a_count_and_its_first_place() {
 #[test]
 fn distinct_secrets_are_capped_per_file_with_a_note() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let text: String = tokens(12, 150)
-        .iter()
-        .map(|t| format!("PAT={t}\n"))
-        .collect();
+    let text: String = pats(12, 150).iter().map(|t| format!("PAT={t}\n")).collect();
     write(dir.path(), "many.env", &text);
     let r = run(&["scan", ".", "--format", "json"], dir.path());
     assert_eq!(r.code(), Some(1), "{}", r.stderr);
@@ -70,7 +60,7 @@ fn distinct_secrets_are_capped_per_file_with_a_note() {
 #[test]
 fn findings_are_capped_per_run_with_a_note() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let all = tokens(13, 10_050);
+    let all = pats(13, 10_050);
     for (i, chunk) in all.chunks(100).enumerate() {
         let text: String = chunk.iter().map(|t| format!("PAT={t}\n")).collect();
         write(dir.path(), &format!("f{i:03}.env"), &text);
@@ -93,10 +83,8 @@ fn findings_are_capped_per_run_with_a_note() {
 /// a credential inside or after such a stretch is still found, once.
 #[test]
 fn keyword_dense_text_still_yields_its_secrets() {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD;
     let dir = tempfile::tempdir().expect("temp dir");
-    let cred = b64.encode("deploy:Tr0ub4dor&3xQ");
+    let cred = b64("deploy:Tr0ub4dor&3xQ");
     let dense = "_auth=".repeat(50_000);
     write(
         dir.path(),

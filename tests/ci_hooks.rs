@@ -3,25 +3,20 @@
 //! from their parsed YAML) run against simulated pull requests, a new branch's push and a
 //! default-branch push with a baseline made from history.
 
-mod gitutil;
-use gitutil::{Repo, token};
+mod support;
 use std::path::Path;
 use std::process::Command;
-
-fn patrol_in(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("patrol runs")
-}
+use support::git::Repo;
+use support::run::{path_with_patrol, patrol};
+use support::sarif::uris;
+use support::tokens::pat;
 
 #[test]
 fn installed_hook_blocks_a_staged_token_and_passes_a_clean_commit() {
     let repo = Repo::new();
     repo.write("README.md", "hello\n");
     let first = repo.commit_all("first");
-    let out = patrol_in(repo.path(), &["install-hook"]);
+    let out = patrol(&["install-hook"], repo.path());
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -31,17 +26,17 @@ fn installed_hook_blocks_a_staged_token_and_passes_a_clean_commit() {
     let hook = repo.path().join(".git/hooks/pre-commit");
     assert!(hook.is_file());
     // Refuses to overwrite without --force.
-    let again = patrol_in(repo.path(), &["install-hook"]);
+    let again = patrol(&["install-hook"], repo.path());
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
     assert_eq!(
-        patrol_in(repo.path(), &["install-hook", "--force"])
+        patrol(&["install-hook", "--force"], repo.path())
             .status
             .code(),
         Some(0)
     );
 
-    repo.write("config.env", &format!("ADO_PAT={}\n", token(900)));
+    repo.write("config.env", &format!("ADO_PAT={}\n", pat(900)));
     repo.git(&["add", "config.env"]);
     let blocked = repo
         .command(&["commit", "-q", "-m", "add config"])
@@ -51,7 +46,7 @@ fn installed_hook_blocks_a_staged_token_and_passes_a_clean_commit() {
     let said = String::from_utf8_lossy(&blocked.stdout).to_string()
         + &String::from_utf8_lossy(&blocked.stderr);
     assert!(said.contains("config.env:1"), "{said}");
-    assert!(!said.contains(&token(900)), "the hook output is redacted");
+    assert!(!said.contains(&pat(900)), "the hook output is redacted");
     assert_eq!(repo.rev("HEAD"), first, "nothing was committed");
 
     repo.write("config.env", "ADO_PAT=$(ADO_PAT)\n");
@@ -177,17 +172,11 @@ fn run_script(repo: &Repo, script: &str) -> std::process::Output {
 }
 
 fn run_script_with(repo: &Repo, script: &str, env: &[(&str, &Path)]) -> std::process::Output {
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_patrol")).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     Command::new("bash")
         .arg("-c")
         .arg(script)
         .current_dir(repo.path())
-        .env("PATH", path)
+        .env("PATH", path_with_patrol())
         .env_remove("TF_BUILD")
         .envs(env.iter().copied())
         .output()
@@ -197,14 +186,14 @@ fn run_script_with(repo: &Repo, script: &str, env: &[(&str, &Path)]) -> std::pro
 /// main holds an old token; `feature` adds a new one; `clean` adds nothing secret.
 fn pull_request_repo() -> (Repo, String, String, String) {
     let repo = Repo::new();
-    repo.write("old.env", &format!("ADO_PAT={}\n", token(901)));
+    repo.write("old.env", &format!("ADO_PAT={}\n", pat(901)));
     let base = repo.commit_all("old token, already known");
     repo.git(&["update-ref", "refs/remotes/origin/main", "HEAD"]);
     repo.git(&["checkout", "-q", "-b", "clean"]);
     repo.write("docs.md", "no secrets here\n");
     let clean = repo.commit_all("docs");
     repo.git(&["checkout", "-q", "-b", "feature", &base]);
-    repo.write("new.env", &format!("NEW_PAT={}\n", token(902)));
+    repo.write("new.env", &format!("NEW_PAT={}\n", pat(902)));
     let feature = repo.commit_all("new token");
     (repo, base, clean, feature)
 }
@@ -224,7 +213,7 @@ fn baseline_main(repo: &Repo) {
         ][..],
         &["baseline", "create", "--from", ".git/history.json"][..],
     ] {
-        let out = patrol_in(repo.path(), args);
+        let out = patrol(args, repo.path());
         assert!(
             out.status.code().is_some_and(|c| c <= 1),
             "{}",
@@ -238,17 +227,7 @@ fn sarif_doc(path: &Path) -> serde_json::Value {
 }
 
 fn sarif_uris(path: &Path) -> Vec<String> {
-    sarif_doc(path)["runs"][0]["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect()
+    uris(&sarif_doc(path))
 }
 
 fn code(out: &std::process::Output) -> Option<i32> {
@@ -342,11 +321,7 @@ fn azure_pipelines_template_on_pull_requests_and_pushes() {
     let out = run_script(&repo, &pr);
     assert_eq!(code(&out), Some(1));
     assert_eq!(sarif_uris(&sarif), ["new.env"]);
-    assert!(
-        !std::fs::read_to_string(&sarif)
-            .unwrap()
-            .contains(&token(902))
-    );
+    assert!(!std::fs::read_to_string(&sarif).unwrap().contains(&pat(902)));
     let log = String::from_utf8_lossy(&out.stdout);
     assert!(log.contains("new.env:1"), "{log}");
     assert!(log.contains("##vso[task.uploadsummary]"), "{log}");
@@ -355,7 +330,7 @@ fn azure_pipelines_template_on_pull_requests_and_pushes() {
             .unwrap()
             .contains("1 finding")
     );
-    assert!(!log.contains(&token(902)));
+    assert!(!log.contains(&pat(902)));
     // A clean pull request passes although the target branch holds an old token.
     repo.git(&["checkout", "-q", &clean]);
     assert_eq!(code(&run_script(&repo, &pr)), Some(0));
@@ -460,7 +435,7 @@ fn github_action_on_pull_requests_and_pushes() {
         written.contains("new.env:1") && written.contains("```text"),
         "{written}"
     );
-    assert!(!written.contains(&token(902)));
+    assert!(!written.contains(&pat(902)));
     assert!(
         std::fs::read_to_string(&output)
             .unwrap()

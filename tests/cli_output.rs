@@ -2,11 +2,12 @@
 //! user gave the root, colour conventions on a real pseudo-terminal and in pipes, and error
 //! messages.
 
-mod common;
-mod ptyutil;
+mod support;
 
-use common::*;
-use ptyutil::{OnTerminal, run};
+use support::fixture::*;
+use support::pty::{OnTerminal, run};
+use support::run::{patrol, patrol_json};
+use support::tokens::pat;
 
 const PIPES: OnTerminal = OnTerminal {
     stdout: false,

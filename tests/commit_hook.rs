@@ -4,16 +4,16 @@
 //! a temporary index through `GIT_INDEX_FILE` in most of these; a token must be blocked in each
 //! and a clean change must pass. The hook runs the binary under test.
 
-mod gitutil;
-use gitutil::{Repo, token};
+mod support;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
+use support::git::Repo;
+use support::run::patrol_cmd;
+use support::tokens::pat;
 
 /// `patrol install-hook` run in `dir` (the binary under test writes its own path into the hook).
 fn install_hook(dir: &Path) {
-    let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .arg("install-hook")
-        .current_dir(dir)
+    let out = patrol_cmd(&["install-hook"], dir)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .output()
@@ -64,7 +64,7 @@ fn guarded_repo() -> Repo {
 fn assert_blocked(repo: &Repo, dir: &Path, out: &Outcome, at: &str, seed: u64, head: &str) {
     assert!(!out.ok, "the hook must block this commit:\n{}", out.said);
     assert!(out.said.contains(at), "names {at}:\n{}", out.said);
-    assert!(!out.said.contains(&token(seed)), "redacted:\n{}", out.said);
+    assert!(!out.said.contains(&pat(seed)), "redacted:\n{}", out.said);
     let now = git_in(repo, dir, &["rev-parse", "HEAD"]);
     assert_eq!(now.said.trim(), head, "nothing was committed");
 }
@@ -78,10 +78,7 @@ fn commit_all_is_scanned_from_the_index_git_commits() {
     let repo = guarded_repo();
     let head = repo.rev("HEAD");
     // Not staged: only `git commit -a` puts it in the commit.
-    repo.write(
-        "app.env",
-        &format!("LOG_LEVEL=info\nADO_PAT={}\n", token(1)),
-    );
+    repo.write("app.env", &format!("LOG_LEVEL=info\nADO_PAT={}\n", pat(1)));
     let out = git(&repo, &["commit", "-q", "-a", "-m", "add pat"]);
     assert_blocked(&repo, repo.path(), &out, "app.env:2", 1, &head);
 
@@ -93,7 +90,7 @@ fn commit_all_is_scanned_from_the_index_git_commits() {
 fn commit_of_named_paths_only_and_include_are_scanned() {
     let repo = guarded_repo();
     let head = repo.rev("HEAD");
-    repo.write("app.env", &format!("ADO_PAT={}\n", token(2)));
+    repo.write("app.env", &format!("ADO_PAT={}\n", pat(2)));
     let out = git(&repo, &["commit", "-q", "-m", "only", "app.env"]);
     assert_blocked(&repo, repo.path(), &out, "app.env:1", 2, &head);
     let out = git(&repo, &["commit", "-q", "-m", "only", "--only", "app.env"]);
@@ -119,7 +116,7 @@ fn amend_is_scanned() {
     repo.write("notes.md", "second\n");
     assert_passed(&git(&repo, &["commit", "-q", "-a", "-m", "second"]));
     let head = repo.rev("HEAD");
-    repo.write("notes.md", &format!("second\ntoken {}\n", token(3)));
+    repo.write("notes.md", &format!("second\ntoken {}\n", pat(3)));
     let out = git(&repo, &["commit", "-q", "-a", "--amend", "--no-edit"]);
     assert_blocked(&repo, repo.path(), &out, "notes.md:2", 3, &head);
     repo.write("notes.md", "second, reworded\n");
@@ -132,7 +129,7 @@ fn diverged(repo: &Repo) {
     let base = repo.rev("HEAD");
     repo.git(&["checkout", "-q", "-b", "side"]);
     repo.write("app.env", "LOG_LEVEL=side\n");
-    repo.write("legacy.env", &format!("OLD_PAT={}\n", token(4)));
+    repo.write("legacy.env", &format!("OLD_PAT={}\n", pat(4)));
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-q", "--no-verify", "-m", "side"]);
     repo.git(&["checkout", "-q", "main"]);
@@ -151,10 +148,7 @@ fn merge_resolution_is_scanned_against_every_parent() {
     assert!(repo.path().join(".git/MERGE_HEAD").is_file());
 
     // A token typed into the resolution is new in the merge commit.
-    repo.write(
-        "app.env",
-        &format!("LOG_LEVEL=both\nADO_PAT={}\n", token(5)),
-    );
+    repo.write("app.env", &format!("LOG_LEVEL=both\nADO_PAT={}\n", pat(5)));
     repo.git(&["add", "app.env"]);
     let out = git(&repo, &["commit", "-q", "--no-edit"]);
     assert_blocked(&repo, repo.path(), &out, "app.env:2", 5, &head);
@@ -177,10 +171,7 @@ fn commits_made_while_a_rebase_or_cherry_pick_stops_are_scanned() {
     assert!(!git(&repo, &["rebase", "main"]).ok, "the rebase conflicts");
     assert!(repo.path().join(".git/REBASE_HEAD").is_file());
     let head = repo.rev("HEAD");
-    repo.write(
-        "app.env",
-        &format!("LOG_LEVEL=both\nADO_PAT={}\n", token(6)),
-    );
+    repo.write("app.env", &format!("LOG_LEVEL=both\nADO_PAT={}\n", pat(6)));
     repo.git(&["add", "app.env"]);
     let out = git(&repo, &["commit", "-q", "--no-edit"]);
     assert_blocked(&repo, repo.path(), &out, "app.env:2", 6, &head);
@@ -226,7 +217,7 @@ fn linked_worktree_uses_the_shared_hook_and_its_own_index() {
         .said
         .trim()
         .to_string();
-    std::fs::write(wt.join("app.env"), format!("ADO_PAT={}\n", token(8))).unwrap();
+    std::fs::write(wt.join("app.env"), format!("ADO_PAT={}\n", pat(8))).unwrap();
     let out = git_in(&repo, &wt, &["commit", "-q", "-a", "-m", "wt"]);
     assert_blocked(&repo, &wt, &out, "app.env:1", 8, &head);
     std::fs::write(wt.join("app.env"), "LOG_LEVEL=wt\n").unwrap();
@@ -243,7 +234,7 @@ fn core_hooks_path_is_where_the_hook_goes() {
     assert!(repo.path().join("githooks/pre-commit").is_file());
     assert!(!repo.path().join(".git/hooks/pre-commit").exists());
 
-    repo.write("app.env", &format!("ADO_PAT={}\n", token(9)));
+    repo.write("app.env", &format!("ADO_PAT={}\n", pat(9)));
     let out = git(&repo, &["commit", "-q", "-m", "path", "app.env"]);
     assert_blocked(&repo, repo.path(), &out, "app.env:1", 9, &head);
 }
@@ -251,9 +242,7 @@ fn core_hooks_path_is_where_the_hook_goes() {
 #[test]
 fn a_missing_index_named_by_git_index_file_fails_closed() {
     let repo = guarded_repo();
-    let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .arg("staged")
-        .current_dir(repo.path())
+    let out = patrol_cmd(&["staged"], repo.path())
         .env("GIT_INDEX_FILE", ".git/no-such-index")
         .output()
         .unwrap();

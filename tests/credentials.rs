@@ -2,10 +2,12 @@
 //! files, URLs inside JSON strings with escaped slashes, and tokens glued to a command-line
 //! flag. Exact findings; the templates and placeholders beside them are not reported.
 
-mod common;
-use common::*;
+mod support;
 use patrol::detect::fake::FakeRng;
 use patrol::detect::plausible::{Verdict, judge};
+use support::findings::*;
+use support::run::*;
+use support::tokens::*;
 
 /// A password that passes the plausibility test, made at run time from the project's seeded
 /// generator (no credential stands in this file).

@@ -3,12 +3,14 @@
 //! batches, a history with branches) give the same report with one thread and with many.
 //! Timing belongs to benches/, not here.
 
-mod common;
+mod support;
 
-use common::{fixtures, id_key, pat, patrol_json, render_tree};
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
+use support::fixture::{fixtures, render_tree};
+use support::git::Repo;
+use support::run::patrol_json;
+use support::tokens::{id_key, pat};
 
 /// The report without what differs from run to run by design: the elapsed time, and the
 /// fingerprints of secrets without a checksum (keyed at random when there is no baseline).
@@ -101,38 +103,17 @@ fn a_generated_corpus_gives_the_same_findings_with_one_thread_and_many() {
 
 #[test]
 fn a_generated_history_gives_the_same_findings_with_one_thread_and_many() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let git = |args: &[&str]| {
-        let out = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.test"])
-            .args([
-                "-c",
-                "init.defaultBranch=main",
-                "-c",
-                "commit.gpgsign=false",
-            ])
-            .args(args)
-            .current_dir(dir.path())
-            .output()
-            .expect("run git");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    git(&["init", "-q"]);
-    generate(dir.path());
-    git(&["add", "-A"]);
-    git(&["commit", "-q", "-m", "corpus"]);
+    let repo = Repo::new();
+    generate(repo.path());
+    repo.commit_all("corpus");
     for i in 0..24u64 {
-        git(&["checkout", "-q", "-B", &format!("b{}", i % 3)]);
+        repo.git(&["checkout", "-q", "-B", &format!("b{}", i % 3)]);
         let n = i * 5 % 120;
-        let path = dir.path().join(format!("d{}/f{n}.rs", n % 7));
+        let path = repo.path().join(format!("d{}/f{n}.rs", n % 7));
         let mut text = std::fs::read_to_string(&path).expect("read");
         text.push_str(&format!("PAT={}\n", pat(9000 + i)));
         std::fs::write(&path, text).expect("write");
-        git(&["commit", "-q", "-am", &format!("change {i}")]);
+        repo.git(&["commit", "-q", "-am", &format!("change {i}")]);
     }
-    same_with_any_thread_count(&["git", "."], dir.path());
+    same_with_any_thread_count(&["git", "."], repo.path());
 }

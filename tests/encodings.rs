@@ -2,12 +2,10 @@
 //! keys (84 and 88 characters), `echo $PAT | base64` output with its trailing newline, and a
 //! Basic header made with `echo ":$PAT" | base64` or with an e-mail user name. Exact findings.
 
-mod common;
-use common::*;
-
-fn b64(s: &str) -> String {
-    base64::Engine::encode(&B64, s)
-}
+mod support;
+use support::findings::*;
+use support::run::*;
+use support::tokens::*;
 
 fn long_key(seed: u64) -> String {
     let out = patrol(
@@ -182,19 +180,8 @@ fn base64_wrapped_in_lines_and_user_token_on_its_own() {
     let config_first = 11;
     let config_token = config_first + config.find(&pat(64)).unwrap() / 3 * 4 / 76;
     let pem_first = config_first + encoded_config.lines().count() + 1;
-    let got: Vec<(String, u64, String, String)> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-                f["rule_id"].as_str().unwrap().to_string(),
-                f["secret"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let got: Vec<(String, u64, String, String)> =
+        rows(&doc["findings"], &["path", "line", "rule_id", "secret"]);
     let want = vec![
         (
             "docker.json".to_string(),
@@ -264,20 +251,10 @@ fn utf16_without_nul_or_bom_and_utf32_are_read_as_text() {
     }
     let (doc, out) = patrol_json(&["scan", ".", "--show-secrets"], dir.path());
     assert_eq!(out.status.code(), Some(1), "{doc}");
-    let got: Vec<(String, u64, String, String, String)> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-                f["rule_id"].as_str().unwrap().to_string(),
-                f["secret"].as_str().unwrap().to_string(),
-                f["encoding"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let got: Vec<(String, u64, String, String, String)> = rows(
+        &doc["findings"],
+        &["path", "line", "rule_id", "secret", "encoding"],
+    );
     let legacy = "azure-devops-pat".to_string();
     let idp = "azure-devops-pat-identifiable".to_string();
     assert_eq!(

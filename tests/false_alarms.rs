@@ -2,15 +2,14 @@
 //! reported, test-data conventions and test files lower confidence, and a checksum-valid token
 //! keeps its confidence wherever it stands.
 
+mod support;
+
 use base64::Engine;
 use patrol::detect::Matcher;
 use patrol::detect::fake::{self, FakeRng};
 use patrol::rules::{Confidence, builtin_rules};
 use patrol::scan::{ScanOptions, scan_blob};
-
-fn b64(s: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(s)
-}
+use support::tokens::b64;
 
 fn findings(text: &str, path: &str) -> Vec<(String, Confidence)> {
     let matcher = Matcher::new(builtin_rules()).unwrap();

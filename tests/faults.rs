@@ -7,14 +7,15 @@
 //! need `patrol git`): a corrupt pack file, a missing object, a repository with 10,000 refs.
 #![cfg(unix)]
 
-mod common;
-mod faultutil;
+mod support;
 
-use common::pat;
-use faultutil::*;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::Duration;
+use support::findings::finding_paths;
+use support::fixture::write;
+use support::run::*;
+use support::tokens::{id_key, pat};
 
 /// A temporary tree holding `ok.txt` with one token.
 fn tree() -> tempfile::TempDir {
@@ -30,11 +31,6 @@ fn scan_json(dir: &Path, extra: &[&str]) -> (Run, serde_json::Value) {
     r.assert_no_panic();
     let doc = r.json();
     (r, doc)
-}
-
-fn chmod(p: &Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
 
 #[test]
@@ -334,7 +330,7 @@ fn non_utf8_file_names_are_reported_lossily() {
 fn keyword_dense_text_stays_linear() {
     let dir = tree();
     let mut body = "JQQJ9 JQQJ99 ".repeat(80_000);
-    body.push_str(&format!("\nkey={}\n", common::id_key(107, "AZDO")));
+    body.push_str(&format!("\nkey={}\n", id_key(107, "AZDO")));
     write(dir.path(), "dense.txt", &body);
     let r = run_within(
         &["scan", ".", "--format", "json"],
@@ -356,9 +352,9 @@ fn unreadable_root_directory_or_file_exits_2() {
     let d = dir.path();
     write(d, "closed/inner.txt", format!("{}\n", pat(106)));
     write(d, "locked.txt", format!("{}\n", pat(107)));
-    chmod_tree(d, 0o755);
-    chmod_tree(&d.join("closed"), 0o000);
-    chmod_tree(&d.join("locked.txt"), 0o000);
+    chmod(d, 0o755);
+    chmod(&d.join("closed"), 0o000);
+    chmod(&d.join("locked.txt"), 0o000);
     for root in ["closed", "locked.txt"] {
         let Some(out) = run_unprivileged(&["scan", root, "--format", "json"], d) else {
             return;
@@ -368,7 +364,7 @@ fn unreadable_root_directory_or_file_exits_2() {
         assert!(stderr.contains(root), "{stderr}");
         assert!(out.stdout.is_empty(), "no report for an unread root");
     }
-    chmod_tree(&d.join("closed"), 0o755);
+    chmod(&d.join("closed"), 0o755);
 }
 
 /// Start `patrol ARGS` in `dir` paused after it has checked its roots (at the FIFO named by
@@ -380,7 +376,7 @@ fn run_pausing_after_root_check(args: &[&str], dir: &Path, during: impl FnOnce()
     let fifo = fifos.path().join("pause");
     let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).expect("no NUL");
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
-    let mut child = patrol_cmd(args, dir)
+    let mut child = piped_cmd(args, dir)
         .env("PATROL_TEST_PAUSE_AFTER_ROOT_CHECK", &fifo)
         .spawn()
         .expect("start patrol");

@@ -3,14 +3,16 @@
 //! never "0 findings". And it reads everything `git rev-list --all` reaches, plus refs that
 //! name a tree or a blob.
 
-mod gitutil;
+mod support;
 
-use gitutil::{Repo, patrol_git, token};
 use std::path::PathBuf;
+use support::git::{Repo, patrol_git};
+use support::run::report;
+use support::tokens::pat;
 
 fn repo_with_token() -> Repo {
     let repo = Repo::new();
-    repo.write("a.env", &format!("PAT={}\n", token(41)));
+    repo.write("a.env", &format!("PAT={}\n", pat(41)));
     repo.commit_all("first");
     repo.write("b.txt", "more\n");
     repo.commit_all("second");
@@ -79,11 +81,11 @@ fn unresolvable_refs_and_head_are_warned_about_and_counted() {
 #[test]
 fn refs_to_trees_and_blobs_are_scanned() {
     let repo = repo_with_token();
-    repo.write("loose.env", &format!("PAT={}\n", token(42)));
+    repo.write("loose.env", &format!("PAT={}\n", pat(42)));
     let blob = repo.git(&["hash-object", "-w", "loose.env"]);
     repo.git(&["update-ref", "refs/tags/just-a-blob", &blob]);
     let blob2 = {
-        repo.write("deep.env", &format!("PAT={}\n", token(43)));
+        repo.write("deep.env", &format!("PAT={}\n", pat(43)));
         repo.git(&["hash-object", "-w", "deep.env"])
     };
     let mut mktree = repo
@@ -122,7 +124,7 @@ fn commits_only_another_worktree_head_reaches_are_scanned() {
     let outer = tempfile::tempdir().unwrap();
     let wt = outer.path().join("wt");
     repo.git(&["worktree", "add", "-q", "--detach", wt.to_str().unwrap()]);
-    std::fs::write(wt.join("c.env"), format!("PAT={}\n", token(44))).unwrap();
+    std::fs::write(wt.join("c.env"), format!("PAT={}\n", pat(44))).unwrap();
     let in_wt = |args: &[&str]| {
         let out = repo.command(args).current_dir(&wt).output().unwrap();
         assert!(
@@ -139,7 +141,7 @@ fn commits_only_another_worktree_head_reaches_are_scanned() {
     assert!(repo.git(&["rev-list", "--all"]).contains(&detached));
 
     for dir in [repo.path().to_path_buf(), wt.clone()] {
-        let run = gitutil::patrol(&dir, &["git"]);
+        let run = report(&["git"], &dir);
         assert_eq!(run.code, 1, "{}", run.stderr);
         let found: Vec<(String, Option<String>)> =
             run.findings().into_iter().map(|f| (f.1, f.3)).collect();

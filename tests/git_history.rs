@@ -1,10 +1,12 @@
 //! `patrol git` and `patrol staged` on real repositories built at test time with the git CLI:
 //! each test asserts the exact findings (rule, path, line, introducing commit).
 
-mod gitutil;
+mod support;
 
-use base64::Engine;
-use gitutil::{Repo, brief, patrol, patrol_git, token};
+use support::findings::{brief, rows};
+use support::git::{Repo, patrol_git};
+use support::run::{patrol, report};
+use support::tokens::{b64, pat};
 
 const PAT: &str = "azure-devops-pat";
 
@@ -13,10 +15,7 @@ fn token_added_then_removed_is_reported_at_the_commit_that_added_it() {
     let repo = Repo::new();
     repo.write("README.md", "hello\n");
     repo.commit_all("start");
-    repo.write(
-        "deploy.env",
-        &format!("ORG=contoso\nADO_PAT={}\n", token(1)),
-    );
+    repo.write("deploy.env", &format!("ORG=contoso\nADO_PAT={}\n", pat(1)));
     let added = repo.commit_all("add deploy settings");
     repo.write("deploy.env", "ORG=contoso\nADO_PAT=$(ADO_PAT)\n");
     repo.commit_all("use the pipeline variable");
@@ -43,7 +42,7 @@ fn token_on_an_unmerged_branch_is_found_also_in_a_bare_clone() {
     repo.git(&["checkout", "-q", "-b", "feature"]);
     repo.write(
         "src/settings.json",
-        &format!("{{\n  \"pat\": \"{}\"\n}}\n", token(2)),
+        &format!("{{\n  \"pat\": \"{}\"\n}}\n", pat(2)),
     );
     let on_branch = repo.commit_all("wip");
     repo.git(&["checkout", "-q", "main"]);
@@ -54,7 +53,7 @@ fn token_on_an_unmerged_branch_is_found_also_in_a_bare_clone() {
     let bare = tempfile::tempdir().unwrap();
     let bare_path = bare.path().join("mirror.git");
     repo.git(&["clone", "-q", "--bare", ".", bare_path.to_str().unwrap()]);
-    let run = patrol(bare.path(), &["git", "mirror.git"]);
+    let run = report(&["git", "mirror.git"], bare.path());
     assert_eq!(run.findings(), expected, "{}", run.stderr);
 }
 
@@ -66,7 +65,7 @@ fn token_reachable_only_through_an_annotated_tag() {
     repo.git(&["checkout", "-q", "-b", "release-prep"]);
     repo.write(
         "publish.sh",
-        &format!("#!/bin/sh\nexport AZURE_DEVOPS_EXT_PAT={}\n", token(3)),
+        &format!("#!/bin/sh\nexport AZURE_DEVOPS_EXT_PAT={}\n", pat(3)),
     );
     let tagged = repo.commit_all("release script");
     repo.git(&["tag", "-a", "v1.0", "-m", "release 1.0"]);
@@ -80,7 +79,7 @@ fn token_reachable_only_through_an_annotated_tag() {
 #[test]
 fn renamed_file_is_reported_once_at_its_head_path_with_the_path_where_the_token_entered() {
     let repo = Repo::new();
-    repo.write("config/old.env", &format!("TOKEN={}\n", token(4)));
+    repo.write("config/old.env", &format!("TOKEN={}\n", pat(4)));
     let added = repo.commit_all("add config");
     repo.git(&["mv", "config/old.env", "config/new.env"]);
     repo.commit_all("rename config");
@@ -103,13 +102,13 @@ fn renamed_file_is_reported_once_at_its_head_path_with_the_path_where_the_token_
 #[test]
 fn file_renamed_and_edited_at_once_keeps_its_old_token_but_reports_a_new_one() {
     let repo = Repo::new();
-    let body = format!("header\nTOKEN={}\nfooter\n", token(30));
+    let body = format!("header\nTOKEN={}\nfooter\n", pat(30));
     repo.write("config/old.env", &body);
     let added = repo.commit_all("add config");
     repo.git(&["rm", "-q", "config/old.env"]);
     repo.write(
         "config/renamed.env",
-        &format!("{body}EXTRA={}\nmore\n", token(31)),
+        &format!("{body}EXTRA={}\nmore\n", pat(31)),
     );
     let moved = repo.commit_all("rename and edit config");
 
@@ -131,32 +130,22 @@ fn file_renamed_and_edited_at_once_keeps_its_old_token_but_reports_a_new_one() {
 #[test]
 fn staged_rename_with_an_edit_reports_only_the_new_token() {
     let repo = Repo::new();
-    let body = format!("header\nTOKEN={}\nfooter\n", token(32));
+    let body = format!("header\nTOKEN={}\nfooter\n", pat(32));
     repo.write("old.env", &body);
     repo.commit_all("add config");
     repo.git(&["rm", "-q", "old.env"]);
-    repo.write("new.env", &format!("{body}EXTRA={}\n", token(33)));
+    repo.write("new.env", &format!("{body}EXTRA={}\n", pat(33)));
     repo.git(&["add", "new.env"]);
-    let run = patrol(repo.path(), &["staged"]);
+    let run = report(&["staged"], repo.path());
     assert_eq!(run.code, 1, "{}", run.stderr);
-    let found: Vec<(String, u64)> = run.json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let found: Vec<(String, u64)> = rows(&run.json["findings"], &["path", "line"]);
     assert_eq!(found, vec![("new.env".to_string(), 4)]);
 }
 
 #[test]
 fn token_in_a_deleted_file_is_still_found() {
     let repo = Repo::new();
-    repo.write("notes.txt", &format!("remember: {}\n", token(5)));
+    repo.write("notes.txt", &format!("remember: {}\n", pat(5)));
     let added = repo.commit_all("notes");
     repo.git(&["rm", "-q", "notes.txt"]);
     repo.write("README.md", "hello\n");
@@ -171,11 +160,11 @@ fn basic_auth_header_in_history_is_reported_as_the_pat_inside() {
     let repo = Repo::new();
     repo.write("README.md", "hello\n");
     repo.commit_all("start");
-    let b64 = base64::engine::general_purpose::STANDARD.encode(format!(":{}", token(6)));
+    let basic = b64(&format!(":{}", pat(6)));
     repo.write(
         "scripts/list.sh",
         &format!(
-            "#!/bin/sh\ncurl -H 'Authorization: Basic {b64}' \
+            "#!/bin/sh\ncurl -H 'Authorization: Basic {basic}' \
              https://dev.azure.com/contoso/_apis/projects\n"
         ),
     );
@@ -194,7 +183,7 @@ fn basic_auth_header_in_history_is_reported_as_the_pat_inside() {
 #[test]
 fn unchanged_token_carried_through_200_commits_is_reported_once() {
     let repo = Repo::new();
-    repo.write("app.config", &format!("pat={}\n", token(7)));
+    repo.write("app.config", &format!("pat={}\n", pat(7)));
     let added = repo.commit_all("config");
     let mut stream = String::new();
     for i in 0..200 {
@@ -229,17 +218,17 @@ fn editing_another_line_of_a_file_does_not_report_its_old_token_again() {
     let repo = Repo::new();
     repo.write(
         "app.ini",
-        &format!("[auth]\npat = {}\ntimeout = 5\n", token(8)),
+        &format!("[auth]\npat = {}\ntimeout = 5\n", pat(8)),
     );
     let added = repo.commit_all("config");
     repo.write(
         "app.ini",
-        &format!("[auth]\npat = {}\ntimeout = 10\n", token(8)),
+        &format!("[auth]\npat = {}\ntimeout = 10\n", pat(8)),
     );
     repo.commit_all("longer timeout");
     repo.write(
         "app.ini",
-        &format!("# settings\n[auth]\npat = {}\ntimeout = 10\n", token(8)),
+        &format!("# settings\n[auth]\npat = {}\ntimeout = 10\n", pat(8)),
     );
     repo.commit_all("comment");
 
@@ -255,7 +244,7 @@ fn merge_commits_do_not_report_again() {
     repo.write("README.md", "hello\n");
     repo.commit_all("start");
     repo.git(&["checkout", "-q", "-b", "topic"]);
-    repo.write("topic.env", &format!("PAT={}\n", token(9)));
+    repo.write("topic.env", &format!("PAT={}\n", pat(9)));
     let added = repo.commit_all("topic work");
     repo.git(&["checkout", "-q", "main"]);
     repo.write("main.txt", "main work\n");
@@ -269,13 +258,13 @@ fn merge_commits_do_not_report_again() {
 #[test]
 fn range_excludes_tokens_that_existed_before_it() {
     let repo = Repo::new();
-    repo.write("app.env", &format!("A=1\nOLD_PAT={}\n", token(10)));
+    repo.write("app.env", &format!("A=1\nOLD_PAT={}\n", pat(10)));
     let old = repo.commit_all("old token");
     repo.write("docs.md", "docs\n");
     let base = repo.commit_all("base");
-    repo.write("app.env", &format!("A=2\nOLD_PAT={}\n", token(10)));
-    repo.write("copy.env", &format!("A=1\nOLD_PAT={}\n", token(10)));
-    repo.write("new.env", &format!("NEW_PAT={}\n", token(11)));
+    repo.write("app.env", &format!("A=2\nOLD_PAT={}\n", pat(10)));
+    repo.write("copy.env", &format!("A=1\nOLD_PAT={}\n", pat(10)));
+    repo.write("new.env", &format!("NEW_PAT={}\n", pat(11)));
     let new = repo.commit_all("new token");
 
     let expected = vec![brief(PAT, "new.env", 1, &new)];
@@ -305,9 +294,9 @@ fn tokens_only_in_the_stash_are_found_in_every_stash_entry() {
     let repo = Repo::new();
     repo.write("settings.txt", "pat = <your-pat-here>\n");
     repo.commit_all("start");
-    repo.write("settings.txt", &format!("pat = {}\n", token(12)));
+    repo.write("settings.txt", &format!("pat = {}\n", pat(12)));
     repo.git(&["stash", "-q"]);
-    repo.write("settings.txt", &format!("pat = {}\n", token(13)));
+    repo.write("settings.txt", &format!("pat = {}\n", pat(13)));
     repo.git(&["add", "settings.txt"]);
     repo.git(&["stash", "-q"]);
     let older = repo.rev("stash@{1}");
@@ -329,7 +318,7 @@ fn staged_reports_only_what_the_next_commit_adds() {
     let repo = Repo::new();
     repo.write(
         "app.ini",
-        &format!("[auth]\npat = {}\ntimeout = 5\n", token(14)),
+        &format!("[auth]\npat = {}\ntimeout = 5\n", pat(14)),
     );
     repo.write("README.md", "hello\n");
     repo.commit_all("old token already committed");
@@ -338,23 +327,23 @@ fn staged_reports_only_what_the_next_commit_adds() {
     repo.write("README.md", "hello again\n");
     repo.write(
         "app.ini",
-        &format!("[auth]\npat = {}\ntimeout = 10\n", token(14)),
+        &format!("[auth]\npat = {}\ntimeout = 10\n", pat(14)),
     );
     repo.git(&["add", "-A"]);
-    let clean = patrol(repo.path(), &["staged"]);
+    let clean = report(&["staged"], repo.path());
     assert_eq!(clean.code, 0, "{}", clean.stderr);
     assert_eq!(clean.findings(), vec![]);
 
     // A token in the work tree only is not what the next commit holds.
-    repo.write("draft.txt", &format!("{}\n", token(15)));
-    assert_eq!(patrol(repo.path(), &["staged"]).code, 0);
+    repo.write("draft.txt", &format!("{}\n", pat(15)));
+    assert_eq!(report(&["staged"], repo.path()).code, 0);
 
     repo.write(
         "ci/pipeline.yml",
-        &format!("env:\n  ADO_PAT: {}\n", token(16)),
+        &format!("env:\n  ADO_PAT: {}\n", pat(16)),
     );
     repo.git(&["add", "ci/pipeline.yml"]);
-    let run = patrol(repo.path(), &["staged"]);
+    let run = report(&["staged"], repo.path());
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(
         run.findings(),
@@ -365,9 +354,9 @@ fn staged_reports_only_what_the_next_commit_adds() {
 #[test]
 fn staged_before_the_first_commit_treats_everything_as_new() {
     let repo = Repo::new();
-    repo.write("a.env", &format!("PAT={}\n", token(17)));
+    repo.write("a.env", &format!("PAT={}\n", pat(17)));
     repo.git(&["add", "a.env"]);
-    let run = patrol(repo.path(), &["staged"]);
+    let run = report(&["staged"], repo.path());
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(run.findings(), vec![(PAT.into(), "a.env".into(), 1, None)]);
 }
@@ -376,7 +365,7 @@ fn staged_before_the_first_commit_treats_everything_as_new() {
 fn a_directory_that_is_not_a_repository_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     for cmd in [&["git"][..], &["git", "."][..], &["staged"][..]] {
-        let run = patrol(dir.path(), cmd);
+        let run = report(cmd, dir.path());
         assert_eq!(run.code, 2, "{cmd:?}");
         assert!(
             run.stderr.contains(": not a git repository") && run.stderr.contains("give the path"),
@@ -392,11 +381,11 @@ fn a_directory_that_is_not_a_repository_is_an_error() {
 #[test]
 fn history_findings_say_whether_the_secret_is_still_at_head() {
     let repo = Repo::new();
-    repo.write("a.env", &format!("x\nADO_PAT={}\n", token(60)));
-    repo.write("old.env", &format!("OLD={}\n", token(61)));
+    repo.write("a.env", &format!("x\nADO_PAT={}\n", pat(60)));
+    repo.write("old.env", &format!("OLD={}\n", pat(61)));
     let added = repo.commit_all("two tokens");
-    repo.write("b/moved.env", &format!("top\n\n\nADO_PAT={}\n", token(60)));
-    repo.write("copy.env", &format!("ADO_PAT={}\n", token(60)));
+    repo.write("b/moved.env", &format!("top\n\n\nADO_PAT={}\n", pat(60)));
+    repo.write("copy.env", &format!("ADO_PAT={}\n", pat(60)));
     repo.git(&["rm", "-q", "a.env", "old.env"]);
     repo.commit_all("move one, drop the other");
 
@@ -426,11 +415,7 @@ fn history_findings_say_whether_the_secret_is_still_at_head() {
     assert_eq!(gone["present_at_head"], false);
     assert!(gone.get("introduced").is_none() && gone.get("head_locations").is_none());
 
-    let sarif = std::process::Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .current_dir(repo.path())
-        .args(["git", "--format", "sarif"])
-        .output()
-        .unwrap();
+    let sarif = patrol(&["git", "--format", "sarif"], repo.path());
     let sarif: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
     let results = sarif["runs"][0]["results"].as_array().unwrap().clone();
     let loc = &results[0]["locations"][0]["physicalLocation"];
@@ -440,11 +425,7 @@ fn history_findings_say_whether_the_secret_is_still_at_head() {
     assert_eq!(results[0]["properties"]["introduced"]["path"], "a.env");
     assert_eq!(results[1]["properties"]["present_at_head"], false);
 
-    let human = std::process::Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .current_dir(repo.path())
-        .args(["git", "--color", "never"])
-        .output()
-        .unwrap();
+    let human = patrol(&["git", "--color", "never"], repo.path());
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(
         text.contains("[still at HEAD, 2 places; introduced at a.env:2]"),

@@ -2,24 +2,17 @@
 //! notes are scanned and reported with their commit; `--all-objects` finds what a deleted
 //! branch left in the object database after its reflog expired.
 
-mod gitutil;
-use gitutil::{Repo, brief, patrol_git, token};
+mod support;
+use support::findings::{brief, rows};
+use support::git::{Repo, patrol_git};
+use support::run::{Report, patrol};
+use support::sarif::uris;
+use support::tokens::pat;
 
 const PAT: &str = "azure-devops-pat";
 
-fn origins(run: &gitutil::Run) -> Vec<(String, Option<String>, bool)> {
-    let mut v: Vec<_> = run.json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["origin"].as_str().map(str::to_string),
-                f["unreachable"].as_bool().unwrap_or(false),
-            )
-        })
-        .collect();
+fn origins(run: &Report) -> Vec<(String, Option<String>, bool)> {
+    let mut v: Vec<_> = rows(&run.json["findings"], &["path", "origin", "unreachable"]);
     v.sort();
     v
 }
@@ -28,7 +21,7 @@ fn origins(run: &gitutil::Run) -> Vec<(String, Option<String>, bool)> {
 fn messages_tags_and_notes_are_reported_with_their_commit() {
     let repo = Repo::new();
     repo.write("README.md", "hello\n");
-    let msg = format!("Add feed\n\nUsed token {} to test the feed.\n", token(1));
+    let msg = format!("Add feed\n\nUsed token {} to test the feed.\n", pat(1));
     repo.commit_all(&msg);
     let c = repo.rev("HEAD");
     repo.git(&[
@@ -36,13 +29,13 @@ fn messages_tags_and_notes_are_reported_with_their_commit() {
         "-a",
         "v1.0",
         "-m",
-        &format!("release\n\nfeed pat {}", token(2)),
+        &format!("release\n\nfeed pat {}", pat(2)),
     ]);
     repo.git(&[
         "notes",
         "add",
         "-m",
-        &format!("deployed with {}", token(3)),
+        &format!("deployed with {}", pat(3)),
         "HEAD",
     ]);
     // A lightweight tag has no message of its own.
@@ -74,7 +67,7 @@ fn messages_tags_and_notes_are_reported_with_their_commit() {
     // A range scans the messages of its commits (tags and notes belong to full scans).
     let first = repo.rev("HEAD");
     repo.write("b.txt", "b\n");
-    let msg2 = format!("second\n\n{}\n", token(4));
+    let msg2 = format!("second\n\n{}\n", pat(4));
     repo.commit_all(&msg2);
     let c2 = repo.rev("HEAD");
     let range = format!("{first}..HEAD");
@@ -85,27 +78,11 @@ fn messages_tags_and_notes_are_reported_with_their_commit() {
     );
 
     // SARIF: a repository-relative location that GitHub and the Scans tab accept.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .current_dir(repo.path())
-        .args(["git", "--format", "sarif"])
-        .output()
-        .unwrap();
+    let out = patrol(&["git", "--format", "sarif"], repo.path());
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let uris: Vec<&str> = doc["runs"][0]["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-                .as_str()
-                .unwrap()
-        })
-        .collect();
-    assert!(
-        uris.contains(&format!(".git/message/{c}").as_str()),
-        "{uris:?}"
-    );
-    assert!(uris.contains(&".git/tag/v1.0"), "{uris:?}");
+    let uris = uris(&doc);
+    assert!(uris.contains(&format!(".git/message/{c}")), "{uris:?}");
+    assert!(uris.contains(&".git/tag/v1.0".to_string()), "{uris:?}");
 }
 
 #[test]
@@ -116,14 +93,14 @@ fn all_objects_finds_a_deleted_branch_after_its_reflog_expired() {
     repo.git(&["checkout", "-q", "-b", "experiment"]);
     repo.write(
         "deploy/secret.env",
-        &format!("AZURE_DEVOPS_PAT={}\n", token(5)),
+        &format!("AZURE_DEVOPS_PAT={}\n", pat(5)),
     );
     let lost = repo.commit_all("try deploy");
     repo.git(&["checkout", "-q", "main"]);
     repo.git(&["branch", "-q", "-D", "experiment"]);
     repo.git(&["reflog", "expire", "--expire=now", "--all"]);
     // A blob written to the object database that no commit ever held.
-    repo.write("loose.txt", &format!("ADO_PAT={}\n", token(6)));
+    repo.write("loose.txt", &format!("ADO_PAT={}\n", pat(6)));
     let loose = repo.git(&["hash-object", "-w", "loose.txt"]);
     std::fs::remove_file(repo.path().join("loose.txt")).unwrap();
 

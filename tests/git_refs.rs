@@ -2,9 +2,10 @@
 //! branch) and baselines made from a history scan (`baseline create --from` a `patrol git`
 //! JSON report), which then silence history findings on any branch.
 
-mod gitutil;
-use gitutil::{Repo, patrol_git, token};
-use std::process::Command;
+mod support;
+use support::git::{Repo, patrol_git};
+use support::run::{patrol, patrol_cmd};
+use support::tokens::pat;
 
 /// `main` is clean; `topic` (as a fetched `origin/topic` would be) holds a token.
 fn two_branches() -> Repo {
@@ -12,7 +13,7 @@ fn two_branches() -> Repo {
     repo.write("README.md", "hello\n");
     repo.commit_all("first");
     repo.git(&["checkout", "-q", "-b", "topic"]);
-    repo.write("topic.env", &format!("ADO_PAT={}\n", token(51)));
+    repo.write("topic.env", &format!("ADO_PAT={}\n", pat(51)));
     repo.commit_all("topic token");
     repo.git(&["checkout", "-q", "main"]);
     repo
@@ -44,25 +45,22 @@ fn refs_limit_the_scan_to_what_they_reach() {
 fn a_baseline_made_from_a_history_report_silences_history_findings() {
     let repo = two_branches();
     let report = repo.path().join("history.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .current_dir(repo.path())
-        .args(["git", "--format", "json", "--output"])
+    let out = patrol_cmd(&["git", "--format", "json", "--output"], repo.path())
         .arg(&report)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .current_dir(repo.path())
-        .args(["baseline", "create", "--from", "history.json"])
-        .output()
-        .unwrap();
+    let out = patrol(
+        &["baseline", "create", "--from", "history.json"],
+        repo.path(),
+    );
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let baseline = std::fs::read_to_string(repo.path().join(".patrol-baseline.json")).unwrap();
-    assert!(!baseline.contains(&token(51)));
+    assert!(!baseline.contains(&pat(51)));
 
     let run = patrol_git(&repo, &["--baseline", ".patrol-baseline.json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -70,7 +68,7 @@ fn a_baseline_made_from_a_history_report_silences_history_findings() {
 
     // A new token on another branch is still reported.
     repo.git(&["checkout", "-q", "-b", "other"]);
-    repo.write("other.env", &format!("ADO_PAT={}\n", token(52)));
+    repo.write("other.env", &format!("ADO_PAT={}\n", pat(52)));
     repo.commit_all("other token");
     let run = patrol_git(&repo, &["--baseline", ".patrol-baseline.json"]);
     assert_eq!(run.code, 1);

@@ -2,18 +2,20 @@
 //! thousands of refs; what it prints (silent stderr off a terminal, short commit ids); and how
 //! its findings meet the rest of the tool (configured excludes, baselines, SARIF).
 
-mod gitutil;
+mod support;
 
 use git2::Oid;
-use gitutil::{Repo, brief, patrol, patrol_git, store_as_pack, token};
-use std::process::Command;
+use support::findings::brief;
+use support::git::{Repo, patrol_git, store_as_pack};
+use support::run::{patrol, patrol_cmd, report};
+use support::tokens::pat;
 
 const PAT: &str = "azure-devops-pat";
 
 #[test]
 fn shallow_clone_says_so_and_scans_what_is_there() {
     let origin = Repo::new();
-    origin.write("keys.txt", &format!("{}\n", token(20)));
+    origin.write("keys.txt", &format!("{}\n", pat(20)));
     origin.commit_all("key");
     origin.write("README.md", "one\n");
     origin.commit_all("one");
@@ -32,7 +34,7 @@ fn shallow_clone_says_so_and_scans_what_is_there() {
     ]);
     let clone = holder.path().join("shallow");
     let head = origin.rev("HEAD");
-    let run = patrol(&clone, &["git"]);
+    let run = report(&["git"], &clone);
     assert!(
         run.stderr.contains("shallow clone: history before commit"),
         "{}",
@@ -64,7 +66,7 @@ fn submodule_entries_are_skipped_and_reported_once() {
 #[test]
 fn blobs_over_max_file_size_are_skipped_and_counted() {
     let repo = Repo::new();
-    let mut big = format!("pat={}\n", token(21));
+    let mut big = format!("pat={}\n", pat(21));
     big.push_str(&"x".repeat(4096));
     repo.write("big.txt", &big);
     repo.commit_all("big");
@@ -81,7 +83,7 @@ fn blobs_over_max_file_size_are_skipped_and_counted() {
 fn a_missing_blob_is_a_warning_with_its_id_and_the_scan_goes_on() {
     let repo = Repo::new();
     repo.write("clean.txt", "nothing here\n");
-    repo.write("secret.env", &format!("PAT={}\n", token(22)));
+    repo.write("secret.env", &format!("PAT={}\n", pat(22)));
     let commit = repo.commit_all("two files");
     let blob = repo.rev("HEAD:clean.txt");
     let object = repo
@@ -108,7 +110,7 @@ fn ten_thousand_refs_are_fine() {
     let repo = Repo::new();
     repo.write("a.txt", "a\n");
     let first = repo.commit_all("a");
-    repo.write("b.env", &format!("PAT={}\n", token(23)));
+    repo.write("b.env", &format!("PAT={}\n", pat(23)));
     let second = repo.commit_all("b");
     let mut refs = String::new();
     for i in 0..10_000 {
@@ -138,13 +140,9 @@ fn ten_thousand_refs_are_fine() {
 #[test]
 fn off_a_terminal_stderr_is_silent_and_human_output_shows_the_short_commit() {
     let repo = Repo::new();
-    repo.write("x.env", &format!("PAT={}\n", token(24)));
+    repo.write("x.env", &format!("PAT={}\n", pat(24)));
     let commit = repo.commit_all("x");
-    let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .current_dir(repo.path())
-        .args(["git", "--color", "never"])
-        .output()
-        .unwrap();
+    let out = patrol(&["git", "--color", "never"], repo.path());
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -155,7 +153,7 @@ fn off_a_terminal_stderr_is_silent_and_human_output_shows_the_short_commit() {
     );
     assert!(stdout.contains("1 commit, 1 unique blob,"), "{stdout}");
     // The secret itself is never printed without --show-secrets.
-    assert!(!stdout.contains(&token(24)), "{stdout}");
+    assert!(!stdout.contains(&pat(24)), "{stdout}");
 }
 
 #[test]
@@ -165,7 +163,7 @@ fn results_do_not_depend_on_the_thread_count() {
         repo.git(&["checkout", "-q", "-B", &format!("b{}", i % 3)]);
         repo.write(
             &format!("dir{}/f{i}.env", i % 4),
-            &format!("PAT={}\n", token(100 + i)),
+            &format!("PAT={}\n", pat(100 + i)),
         );
         repo.write("shared.txt", &format!("{i}\n"));
         repo.commit_all(&format!("c{i}"));
@@ -181,8 +179,8 @@ fn results_do_not_depend_on_the_thread_count() {
 fn configured_excludes_apply_to_history_paths() {
     let repo = Repo::new();
     repo.write(".patrol.toml", "exclude = [\"fixtures/**\"]\n");
-    repo.write("fixtures/sample.env", &format!("PAT={}\n", token(25)));
-    repo.write("app.env", &format!("PAT={}\n", token(26)));
+    repo.write("fixtures/sample.env", &format!("PAT={}\n", pat(25)));
+    repo.write("app.env", &format!("PAT={}\n", pat(26)));
     let commit = repo.commit_all("fixtures and app");
     let run = patrol_git(&repo, &[]);
     assert_eq!(run.findings(), vec![brief(PAT, "app.env", 1, &commit)]);
@@ -191,7 +189,7 @@ fn configured_excludes_apply_to_history_paths() {
 #[test]
 fn history_findings_go_through_baselines_and_sarif_like_file_findings() {
     let repo = Repo::new();
-    repo.write("old.env", &format!("PAT={}\n", token(27)));
+    repo.write("old.env", &format!("PAT={}\n", pat(27)));
     repo.commit_all("old");
     // Outside the work tree, so that `commit_all` does not commit them.
     let outside = tempfile::tempdir().unwrap();
@@ -199,9 +197,7 @@ fn history_findings_go_through_baselines_and_sarif_like_file_findings() {
     let first = patrol_git(&repo, &["--output", report.to_str().unwrap()]);
     assert_eq!(first.code, 1, "{}", first.stderr);
     let baseline = outside.path().join("baseline.json");
-    let created = Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .current_dir(repo.path())
-        .args(["baseline", "create", "--from"])
+    let created = patrol_cmd(&["baseline", "create", "--from"], repo.path())
         .arg(&report)
         .arg("--output")
         .arg(&baseline)
@@ -209,16 +205,12 @@ fn history_findings_go_through_baselines_and_sarif_like_file_findings() {
         .unwrap();
     assert!(created.status.success(), "{created:?}");
 
-    repo.write("new.env", &format!("PAT={}\n", token(28)));
+    repo.write("new.env", &format!("PAT={}\n", pat(28)));
     let new = repo.commit_all("new");
     let run = patrol_git(&repo, &["--baseline", baseline.to_str().unwrap()]);
     assert_eq!(run.findings(), vec![brief(PAT, "new.env", 1, &new)]);
 
-    let sarif = Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .current_dir(repo.path())
-        .args(["git", "--format", "sarif"])
-        .output()
-        .unwrap();
+    let sarif = patrol(&["git", "--format", "sarif"], repo.path());
     let doc: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
     let vcs = &doc["runs"][0]["versionControlProvenance"][0];
     assert_eq!(vcs["revisionId"], new.as_str());
@@ -237,7 +229,7 @@ fn a_corrupt_pack_is_warned_about_and_the_scan_goes_on() {
             .collect();
         repo.write(&format!("noise/{i}.txt"), &format!("{noise}\n"));
     }
-    repo.write("b.env", &format!("PAT={}\n", token(24)));
+    repo.write("b.env", &format!("PAT={}\n", pat(24)));
     repo.commit_all("everything");
     repo.git(&["repack", "-a", "-d", "-q"]);
     let pack_dir = repo.path().join(".git/objects/pack");
@@ -310,11 +302,11 @@ fn a_tree_nested_100000_levels_deep_is_scanned_without_overflow() {
     const DEPTH: usize = 100_000;
     let repo = Repo::new();
     let started = std::time::Instant::now();
-    let first = commit_deep_tree(&repo, DEPTH, &format!("PAT={}\n", token(31)), None);
+    let first = commit_deep_tree(&repo, DEPTH, &format!("PAT={}\n", pat(31)), None);
     let second = commit_deep_tree(
         &repo,
         DEPTH,
-        &format!("PAT={}\nNEW={}\n", token(31), token(32)),
+        &format!("PAT={}\nNEW={}\n", pat(31), pat(32)),
         Some(first),
     );
     eprintln!("built two {DEPTH}-level trees in {:?}", started.elapsed());
@@ -338,7 +330,7 @@ fn a_tree_nested_100000_levels_deep_is_scanned_without_overflow() {
 fn a_tree_entry_named_with_dot_dot_stays_under_srcroot_in_sarif() {
     use git2::ObjectType::{Blob, Commit, Tree};
     let repo = Repo::new();
-    let content = format!("PAT={}\n", token(33));
+    let content = format!("PAT={}\n", pat(33));
     let blob = Oid::hash_object(Blob, content.as_bytes()).unwrap();
     let mut tree = b"100644 a/../../etc/passwd\0".to_vec();
     tree.extend_from_slice(blob.as_bytes());
@@ -356,11 +348,7 @@ fn a_tree_entry_named_with_dot_dot_stays_under_srcroot_in_sarif() {
         ],
     );
     repo.git(&["update-ref", "refs/heads/main", &ids[2].to_string()]);
-    let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .args(["git", "--format", "sarif"])
-        .current_dir(repo.path())
-        .output()
-        .unwrap();
+    let out = patrol(&["git", "--format", "sarif"], repo.path());
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -382,7 +370,7 @@ fn a_tree_entry_named_with_dot_dot_stays_under_srcroot_in_sarif() {
 #[test]
 fn a_bare_repository_does_not_configure_its_own_scan_unless_asked() {
     let origin = Repo::new();
-    let t = token(31);
+    let t = pat(31);
     origin.write("deploy.env", &format!("ADO_PAT={t}\n"));
     origin.write(
         ".patrol.toml",
@@ -394,7 +382,7 @@ fn a_bare_repository_does_not_configure_its_own_scan_unless_asked() {
     let bare_arg = bare_path.to_str().unwrap();
     origin.git(&["clone", "-q", "--bare", ".", bare_arg]);
 
-    let run = patrol(bare.path(), &["git", bare_arg]);
+    let run = report(&["git", bare_arg], bare.path());
     assert_eq!(run.code, 1, "{}", run.stderr);
     // The token in deploy.env and in the allow list itself.
     assert_eq!(run.findings().len(), 2);
@@ -404,7 +392,7 @@ fn a_bare_repository_does_not_configure_its_own_scan_unless_asked() {
         run.stderr
     );
 
-    let asked = patrol(bare.path(), &["git", bare_arg, "--head-config"]);
+    let asked = report(&["git", bare_arg, "--head-config"], bare.path());
     assert_eq!(asked.code, 0, "{}", asked.stderr);
     assert!(asked.findings().is_empty());
 
@@ -414,10 +402,10 @@ fn a_bare_repository_does_not_configure_its_own_scan_unless_asked() {
         "exclude = [\"*.env\", \".patrol.toml\"]\n",
     )
     .unwrap();
-    let beside = patrol(bare.path(), &["git", bare_arg]);
+    let beside = report(&["git", bare_arg], bare.path());
     assert_eq!(beside.code, 0, "{}", beside.stderr);
     std::fs::write(bare.path().join("mine.toml"), "min_confidence = \"low\"\n").unwrap();
-    let explicit = patrol(bare.path(), &["git", bare_arg, "--config", "mine.toml"]);
+    let explicit = report(&["git", bare_arg, "--config", "mine.toml"], bare.path());
     assert_eq!(explicit.code, 1, "{}", explicit.stderr);
     assert!(
         !explicit.stderr.contains("not applied"),
@@ -430,9 +418,9 @@ fn a_bare_repository_does_not_configure_its_own_scan_unless_asked() {
     origin.commit_all("rules");
     let bare2 = bare.path().join("r2.git");
     origin.git(&["clone", "-q", "--bare", ".", bare2.to_str().unwrap()]);
-    let refused = patrol(
-        bare.path(),
+    let refused = report(
         &["git", bare2.to_str().unwrap(), "--head-config"],
+        bare.path(),
     );
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert!(refused.stderr.contains("--rules"), "{}", refused.stderr);

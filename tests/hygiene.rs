@@ -6,20 +6,17 @@
 //! patrol has no logging framework: `RUST_LOG=trace` and `RUST_BACKTRACE=full` are set anyway,
 //! so that one added later is audited too. SARIF is audited if the binary accepts it.
 
-mod common;
-mod faultutil;
-mod gitutil;
-#[allow(dead_code)]
-mod verifyutil;
+mod support;
 
 use base64::Engine;
-use common::B64;
-use faultutil::*;
 use patrol::detect::checksum::LegacyKind;
 use patrol::detect::fake::{self, FakeRng};
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
+use support::fixture::write;
+use support::run::*;
+use support::tokens::B64;
 
 const WINDOW: usize = 12;
 
@@ -139,7 +136,7 @@ fn verbose(mut c: Command) -> Command {
 }
 
 fn run_verbose(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Run {
-    let mut c = verbose(patrol_cmd(args, cwd));
+    let mut c = verbose(piped_cmd(args, cwd));
     for (k, v) in env {
         c.env(k, v);
     }
@@ -222,7 +219,7 @@ fn stdin_scan_writes_no_secret() {
     let tree = tempfile::tempdir().expect("temp dir");
     let secrets = secret_tree(tree.path());
     let text = std::fs::read(tree.path().join("deploy.sh")).expect("read");
-    let mut c = verbose(patrol_cmd(&["scan", "-", "--format", "json"], tree.path()));
+    let mut c = verbose(piped_cmd(&["scan", "-", "--format", "json"], tree.path()));
     c.stdin(std::process::Stdio::piped());
     let mut child = c.spawn().expect("start patrol");
     std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &text).expect("feed");
@@ -235,7 +232,7 @@ fn stdin_scan_writes_no_secret() {
 /// bodies; verification messages and identities must not carry the token.
 #[test]
 fn verification_writes_no_secret() {
-    use verifyutil::{Behaviour, MockAdo};
+    use support::verify::{Behaviour, MockAdo};
     let tree = tempfile::tempdir().expect("temp dir");
     let secrets = secret_tree(tree.path());
     let kinds = [
@@ -482,7 +479,7 @@ fn malformed_files_never_echo_a_token() {
 /// a mangled remote URL; every format, both confidence levels, stays clean.
 #[test]
 fn commit_metadata_writes_no_secret() {
-    let repo = gitutil::Repo::new();
+    let repo = support::git::Repo::new();
     let mut rng = FakeRng::new(0xC0FF);
     let t = fake::legacy_pat(&mut rng, LegacyKind::UserPat);
     let k = fake::identifiable_key(&mut rng, "AZDO");

@@ -2,11 +2,12 @@
 //! report file, finished or temporary, behind.
 #![cfg(unix)]
 
-mod faultutil;
+mod support;
 
-use faultutil::*;
 use std::path::Path;
 use std::time::{Duration, Instant};
+use support::fixture::write;
+use support::run::*;
 
 const EXIT_INTERRUPTED: i32 = 130;
 
@@ -45,7 +46,7 @@ fn ctrl_c_stops_a_tree_scan_with_130_and_no_report() {
         "--output",
         report.to_str().expect("UTF-8 temp path"),
     ];
-    let child = patrol_cmd(&args, out.path()).spawn().expect("start patrol");
+    let child = piped_cmd(&args, out.path()).spawn().expect("start patrol");
     std::thread::sleep(Duration::from_millis(200));
     let signalled = Instant::now();
     sigint(child.id());
@@ -71,7 +72,7 @@ fn ctrl_c_stops_a_tree_scan_with_130_and_no_report() {
 #[test]
 fn ctrl_c_ends_a_blocked_scan_after_the_grace_period() {
     let out = tempfile::tempdir().expect("temp dir");
-    let mut cmd = patrol_cmd(&["scan", "-", "--output", "report.txt"], out.path());
+    let mut cmd = piped_cmd(&["scan", "-", "--output", "report.txt"], out.path());
     cmd.stdin(std::process::Stdio::piped());
     let mut child = cmd.spawn().expect("start patrol");
     let _stdin = child.stdin.take();
@@ -94,7 +95,7 @@ fn ctrl_c_ends_a_blocked_scan_after_the_grace_period() {
 #[test]
 fn second_ctrl_c_exits_at_once() {
     let out = tempfile::tempdir().expect("temp dir");
-    let mut cmd = patrol_cmd(&["scan", "-"], out.path());
+    let mut cmd = piped_cmd(&["scan", "-"], out.path());
     cmd.stdin(std::process::Stdio::piped());
     let mut child = cmd.spawn().expect("start patrol");
     let _stdin = child.stdin.take();

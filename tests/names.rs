@@ -3,9 +3,11 @@
 //! a path without `--show-secrets`.
 #![cfg(unix)]
 
-mod common;
-use common::*;
+mod support;
 use std::os::unix::fs::symlink;
+use support::findings::rows;
+use support::run::*;
+use support::tokens::*;
 
 #[test]
 fn tokens_in_file_names_and_link_targets() {
@@ -35,21 +37,10 @@ fn tokens_in_file_names_and_link_targets() {
 
     let (doc, out) = patrol_json(&["scan", ".", "--show-secrets"], root);
     assert_eq!(out.status.code(), Some(1), "{doc}");
-    let got: Vec<(String, u64, u64, String, String, String)> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-                f["column"].as_u64().unwrap(),
-                f["rule_id"].as_str().unwrap().to_string(),
-                f["origin"].as_str().unwrap().to_string(),
-                f["secret"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let got: Vec<(String, u64, u64, String, String, String)> = rows(
+        &doc["findings"],
+        &["path", "line", "column", "rule_id", "origin", "secret"],
+    );
     let legacy = "azure-devops-pat".to_string();
     let far_column = far.to_str().unwrap().find(&pat(83)).unwrap() as u64 + 1;
     assert_eq!(

@@ -2,15 +2,16 @@
 //! repository are escaped in human output, and secrets are kept out of commit metadata, paths
 //! and remote URLs in every format.
 
-mod gitutil;
+mod support;
 
-use gitutil::{Repo, token};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
+use support::git::Repo;
+use support::run::{patrol, patrol_cmd};
+use support::tokens::pat;
 
 /// Human output of `patrol ARGS` run in `dir` (stdout, stderr, exit code).
 fn human(dir: &std::path::Path, args: &[&str]) -> (String, String, i32) {
-    let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .current_dir(dir)
+    let out = patrol_cmd(&[], dir)
         .args(args)
         .args(["--format", "human", "--color", "never"])
         .stdin(Stdio::null())
@@ -39,7 +40,7 @@ fn assert_no_raw_controls(text: &str, what: &str) {
 fn human_output_escapes_control_characters_from_the_repository() {
     let repo = Repo::new();
     let forged = "x\n0 files, 0 B scanned; 0 findings\n\x1b[2J.env";
-    repo.write(forged, &format!("PAT={}\n", token(901)));
+    repo.write(forged, &format!("PAT={}\n", pat(901)));
     repo.git(&["add", "-A"]);
     repo.command(&["commit", "-q", "-m", "tidy \x1b[31mred\r\x1b[K done"])
         .env("GIT_AUTHOR_NAME", "Eve\x1b]0;title\x07 Mallory")
@@ -78,7 +79,7 @@ fn assert_no_piece(text: &str, secret: &str, what: &str) {
 #[test]
 fn secrets_are_redacted_from_commit_metadata_paths_and_remote_urls() {
     let repo = Repo::new();
-    let t = token(902);
+    let t = pat(902);
     repo.write(&format!("keys/{t}.txt"), &format!("PAT={t}\n"));
     repo.git(&["add", "-A"]);
     repo.command(&[
@@ -98,12 +99,13 @@ fn secrets_are_redacted_from_commit_metadata_paths_and_remote_urls() {
         &format!("https:/x:{t}@dev.azure.com/contoso/_git/app"),
     ]);
     for format in ["human", "json", "jsonl", "sarif"] {
-        let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
-            .current_dir(repo.path())
-            .args(["git", "--format", format, "--color", "never"])
-            .stdin(Stdio::null())
-            .output()
-            .expect("patrol runs");
+        let out = patrol_cmd(
+            &["git", "--format", format, "--color", "never"],
+            repo.path(),
+        )
+        .stdin(Stdio::null())
+        .output()
+        .expect("patrol runs");
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(1), "{format}: {stdout}");
         assert!(
@@ -113,11 +115,7 @@ fn secrets_are_redacted_from_commit_metadata_paths_and_remote_urls() {
         assert_no_piece(&stdout, &t, format);
         assert_no_piece(&String::from_utf8_lossy(&out.stderr), &t, format);
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .current_dir(repo.path())
-        .args(["git", "--format", "json", "--show-secrets"])
-        .output()
-        .expect("patrol runs");
+    let out = patrol(&["git", "--format", "json", "--show-secrets"], repo.path());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains(&format!("add token {t}")),
@@ -127,8 +125,7 @@ fn secrets_are_redacted_from_commit_metadata_paths_and_remote_urls() {
 
 /// `patrol ARGS --format json` in `dir`: the parsed report.
 fn json_report(dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .current_dir(dir)
+    let out = patrol_cmd(&[], dir)
         .args(args)
         .args(["--format", "json"])
         .stdin(Stdio::null())
@@ -159,7 +156,7 @@ fn field(doc: &serde_json::Value, key: &str) -> Vec<String> {
 fn short_passwords_are_not_given_away_by_redaction_or_fingerprint() {
     use patrol::finding::{FingerprintKey, fingerprint, plain_fingerprint};
     let dir = tempfile::tempdir().expect("temp dir");
-    let (long, short, t) = ("Summer2024!", "Xy7kq2w", token(903));
+    let (long, short, t) = ("Summer2024!", "Xy7kq2w", pat(903));
     let url = |pw: &str| format!("https://ci:{pw}@build.contoso-ci.net/"); // patrol:allow
     let text = format!(
         "git clone {}app.git\ncurl {}\nPAT={t}\n",
@@ -193,9 +190,7 @@ fn short_passwords_are_not_given_away_by_redaction_or_fingerprint() {
     let empty = tempfile::tempdir().expect("temp dir");
     let baseline = dir.path().join("b.json");
     let b = baseline.to_str().expect("UTF-8 path");
-    let status = Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .current_dir(empty.path())
-        .args(["baseline", "create", ".", "-o", b])
+    let status = patrol_cmd(&["baseline", "create", ".", "-o", b], empty.path())
         .status()
         .expect("patrol runs");
     assert!(status.success());
@@ -268,8 +263,7 @@ fn short_passwords_are_not_given_away_by_redaction_or_fingerprint() {
 fn warnings_errors_and_baseline_paths_never_hold_a_secret() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (in_fifo_name, in_file_name, inside, in_url) =
-        (token(911), token(912), token(913), token(914));
+    let (in_fifo_name, in_file_name, inside, in_url) = (pat(911), pat(912), pat(913), pat(914));
     let fifo = std::ffi::CString::new(
         d.join(format!("pat-{in_fifo_name}.txt"))
             .into_os_string()
@@ -283,8 +277,7 @@ fn warnings_errors_and_baseline_paths_never_hold_a_secret() {
     )
     .unwrap();
     let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
-            .current_dir(d)
+        let out = patrol_cmd(&[], d)
             .args(args)
             .stdin(Stdio::null())
             .output()

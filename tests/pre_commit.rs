@@ -4,10 +4,12 @@
 //! `language: system` and the binary under test first on PATH, so pre-commit builds and fetches
 //! nothing: every other field (ids, entries, stages, file passing) is the shipped one.
 
-mod gitutil;
-use gitutil::{Repo, token};
+mod support;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use support::git::Repo;
+use support::run::path_with_patrol;
+use support::tokens::pat;
 
 const HOOKS_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/.pre-commit-hooks.yaml");
 
@@ -70,14 +72,9 @@ struct Env {
 
 impl Env {
     fn new() -> Env {
-        let bin_dir = Path::new(env!("CARGO_BIN_EXE_patrol")).parent().unwrap();
         Env {
             home: tempfile::tempdir().unwrap(),
-            path: format!(
-                "{}:{}",
-                bin_dir.display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
+            path: path_with_patrol(),
         }
     }
 
@@ -127,7 +124,7 @@ fn real_pre_commit_runs_both_hook_ids() {
     repo.write("README.md", "hello\n");
     let base = repo.commit_all("config");
     // A token committed past every hook, as on a branch that predates them.
-    repo.write("old.env", &format!("ADO_PAT={}\n", token(31)));
+    repo.write("old.env", &format!("ADO_PAT={}\n", pat(31)));
     repo.git(&["add", "old.env"]);
     repo.git(&["commit", "-q", "--no-verify", "-m", "old token"]);
 
@@ -137,7 +134,7 @@ fn real_pre_commit_runs_both_hook_ids() {
     let out = env.pre_commit(&repo, &["run", "patrol-files", "--all-files"]);
     assert_eq!(out.status.code(), Some(1), "{}", said(&out));
     assert!(said(&out).contains("old.env:1"), "{}", said(&out));
-    assert!(!said(&out).contains(&token(31)), "redacted: {}", said(&out));
+    assert!(!said(&out).contains(&pat(31)), "redacted: {}", said(&out));
     let out = env.pre_commit(&repo, &["run", "--all-files"]);
     assert_eq!(out.status.code(), Some(1), "{}", said(&out));
 
@@ -175,12 +172,12 @@ fn real_pre_commit_runs_both_hook_ids() {
     std::fs::remove_file(repo.path().join("old.env")).unwrap();
     repo.git(&["commit", "-q", "-a", "-m", "drop old token", "--no-verify"]);
     let before = repo.rev("HEAD");
-    repo.write("README.md", &format!("hello\ntoken {}\n", token(32)));
+    repo.write("README.md", &format!("hello\ntoken {}\n", pat(32)));
     let out = env.git(&repo, &["commit", "-q", "-a", "-m", "readme"]);
     assert!(!out.status.success(), "{}", said(&out));
     let text = said(&out);
     assert!(text.contains("README.md:2"), "{text}");
-    assert!(!text.contains(&token(32)), "{text}");
+    assert!(!text.contains(&pat(32)), "{text}");
     assert_eq!(repo.rev("HEAD"), before, "nothing was committed");
 
     repo.write("README.md", "hello\nno token\n");

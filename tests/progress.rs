@@ -2,11 +2,11 @@
 //! phases) and `staged`; never in a pipe, a report file, with `--quiet` or under CI. The
 //! terminal is a real pseudo-terminal.
 
-mod gitutil;
-mod ptyutil;
+mod support;
 
-use gitutil::{Repo, token};
-use ptyutil::{OnTerminal, run};
+use support::git::Repo;
+use support::pty::{OnTerminal, run};
+use support::tokens::pat;
 
 const STDERR_TTY: OnTerminal = OnTerminal {
     stdout: false,
@@ -28,9 +28,9 @@ fn repo() -> Repo {
     for i in 0..20 {
         repo.write(&format!("src/f{i}.txt"), &format!("line {i}\n"));
     }
-    repo.write("a.env", &format!("PAT={}\n", token(401)));
+    repo.write("a.env", &format!("PAT={}\n", pat(401)));
     repo.commit_all("first");
-    repo.write("b.env", &format!("PAT={}\n", token(402)));
+    repo.write("b.env", &format!("PAT={}\n", pat(402)));
     repo.git(&["add", "b.env"]);
     repo
 }

@@ -7,10 +7,9 @@
 //! legacy PAT is a maximal run of base32 (`a-z2-7`), so its neighbours are not base32; an
 //! identifiable key's neighbours are not alphanumeric.
 
-mod common;
+mod support;
 
 use base64::Engine;
-use common::B64;
 use patrol::detect::Matcher;
 use patrol::detect::checksum::LegacyKind;
 use patrol::detect::fake::{self, FakeRng};
@@ -18,6 +17,7 @@ use patrol::finding::Finding;
 use patrol::scan::{ScanOptions, scan_blob};
 use proptest::prelude::*;
 use std::sync::LazyLock;
+use support::tokens::B64;
 
 static MATCHER: LazyLock<Matcher> =
     LazyLock::new(|| Matcher::new(patrol::rules::builtin_rules()).expect("built-in rules"));
@@ -229,7 +229,7 @@ proptest! {
 
 /// Scan `dir` with the real binary; findings only (the summary holds timings).
 fn findings_json(dir: &std::path::Path, threads: &str) -> serde_json::Value {
-    let (doc, out) = common::patrol_json(&["scan", ".", "--threads", threads], dir);
+    let (doc, out) = support::run::patrol_json(&["scan", ".", "--threads", threads], dir);
     assert_eq!(out.status.code(), Some(1), "{doc}");
     doc["findings"].clone()
 }

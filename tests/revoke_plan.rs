@@ -4,44 +4,24 @@
 //! documented bound; the organisation comes from a git remote, a JSON key or a nearby URL;
 //! and no output ever holds a `{organization}` placeholder.
 
-mod sarifutil;
-#[allow(dead_code)]
-mod verifyutil;
+mod support;
 
-use patrol::detect::checksum::LegacyKind;
-use patrol::detect::fake::{FakeRng, legacy_pat};
 use patrol::verify::reach::MAX_REQUESTS;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::path::Path;
-use std::process::{Command, Output};
-use verifyutil::{ACCOUNT, Behaviour, DESCRIPTOR, DISPLAY_NAME, MockAdo, MockReach, USER_ID};
+use std::process::Output;
+use support::git::Repo;
+use support::sarif::assert_schema_valid;
+use support::tokens::pats;
+use support::verify::{
+    ACCOUNT, Behaviour, DESCRIPTOR, DISPLAY_NAME, MockAdo, MockReach, PROFILE_PATH, USER_ID,
+    scan_against,
+};
 
 static TWO_ORGS: MockReach = MockReach {
     orgs: &["contoso", "fabrikam"],
     readable: &["projects", "git", "builds"],
 };
-
-fn tokens(seed: u64, n: usize) -> Vec<String> {
-    let mut rng = FakeRng::new(seed);
-    (0..n)
-        .map(|_| legacy_pat(&mut rng, LegacyKind::UserPat))
-        .collect()
-}
-
-fn patrol(dir: &Path, base: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .arg("scan")
-        .arg(dir)
-        .args(["--color", "never"])
-        .args(args)
-        .env("PATROL_ADO_BASE_URL", base)
-        .env_remove("HTTP_PROXY")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("ALL_PROXY")
-        .output()
-        .expect("run patrol")
-}
 
 fn text(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).expect("UTF-8 output")
@@ -62,7 +42,7 @@ fn findings(out: &Output) -> Vec<Value> {
 
 #[test]
 fn a_live_token_reaching_two_organisations_gets_its_reach_and_plan_everywhere() {
-    let t = tokens(81, 2);
+    let t = pats(81, 2);
     let (live, dead) = (&t[0], &t[1]);
     let mock = MockAdo::start(HashMap::from([
         (live.clone(), Behaviour::Reaching(&TWO_ORGS)),
@@ -79,7 +59,7 @@ fn a_live_token_reaching_two_organisations_gets_its_reach_and_plan_everywhere() 
     }
 
     // JSON: identity, both organisations, probes, the plan as data.
-    let out = patrol(dir.path(), &mock.base, &["--verify", "--format", "json"]);
+    let out = scan_against(dir.path(), &mock.base, &["--verify", "--format", "json"]);
     assert_clean(&out, &[live, dead]);
     let fs = findings(&out);
     assert_eq!(fs.len(), 3);
@@ -155,10 +135,10 @@ fn a_live_token_reaching_two_organisations_gets_its_reach_and_plan_everywhere() 
     assert!(mock.requests().iter().all(|r| r.method == "GET"));
 
     // SARIF: reach and the plan's data in the first result's properties, one action line.
-    let out = patrol(dir.path(), &mock.base, &["--verify", "--format", "sarif"]);
+    let out = scan_against(dir.path(), &mock.base, &["--verify", "--format", "sarif"]);
     assert_clean(&out, &[live, dead]);
     let sarif = text(&out);
-    sarifutil::assert_schema_valid(&sarif);
+    assert_schema_valid(&sarif);
     let doc: Value = serde_json::from_str(&sarif).unwrap();
     let first = &doc["runs"][0]["results"][0];
     let props = &first["properties"];
@@ -176,7 +156,7 @@ fn a_live_token_reaching_two_organisations_gets_its_reach_and_plan_everywhere() 
     assert!(message.contains("https://dev.azure.com/contoso/_usersSettings/tokens"));
 
     // Human: one line per organisation, the plan once per secret.
-    let out = patrol(dir.path(), &mock.base, &["--verify"]);
+    let out = scan_against(dir.path(), &mock.base, &["--verify"]);
     assert_clean(&out, &[live, dead]);
     let human = text(&out);
     assert!(
@@ -192,21 +172,9 @@ fn a_live_token_reaching_two_organisations_gets_its_reach_and_plan_everywhere() 
     assert_eq!(human.matches("reaches contoso").count(), 1, "{human}");
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let ok = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .status()
-        .expect("git runs")
-        .success();
-    assert!(ok, "git {args:?}");
-}
-
 #[test]
 fn the_organisation_comes_from_a_remote_a_json_key_or_a_nearby_url() {
-    let t = tokens(91, 4);
+    let t = pats(91, 4);
     let mock = MockAdo::start(t.iter().map(|k| (k.clone(), Behaviour::Good)).collect());
     let cases: [(&str, &str, String); 4] = [
         (
@@ -233,26 +201,26 @@ fn the_organisation_comes_from_a_remote_a_json_key_or_a_nearby_url() {
         ("none", "", format!("PAT={}\n", t[3])),
     ];
     for (i, (source, org, content)) in cases.iter().enumerate() {
-        let dir = tempfile::tempdir().unwrap();
-        if *source == "remote" {
-            git(dir.path(), &["init", "-q"]);
-            git(
-                dir.path(),
-                &[
-                    "remote",
-                    "add",
-                    "origin",
-                    "git@ssh.dev.azure.com:v3/remoteorg/app/app",
-                ],
-            );
-        }
+        // A repository with that remote, or a plain directory.
+        let repo = (*source == "remote").then(|| {
+            let repo = Repo::new();
+            repo.git(&[
+                "remote",
+                "add",
+                "origin",
+                "git@ssh.dev.azure.com:v3/remoteorg/app/app",
+            ]);
+            repo
+        });
+        let plain = tempfile::tempdir().unwrap();
+        let dir = repo.as_ref().map_or(&plain, |r| &r.dir);
         std::fs::write(dir.path().join("settings.json"), content).unwrap();
         let secrets: Vec<&String> = t.iter().collect();
         for format in ["human", "sarif"] {
-            let out = patrol(dir.path(), &mock.base, &["--format", format]);
+            let out = scan_against(dir.path(), &mock.base, &["--format", format]);
             assert_clean(&out, &secrets);
         }
-        let out = patrol(dir.path(), &mock.base, &["--verify", "--format", "json"]);
+        let out = scan_against(dir.path(), &mock.base, &["--verify", "--format", "json"]);
         assert_clean(&out, &secrets);
         let f = &findings(&out)[0];
         let asked: Vec<String> = mock
@@ -267,7 +235,7 @@ fn the_organisation_comes_from_a_remote_a_json_key_or_a_nearby_url() {
                 f["revoke"]["find_organizations"],
                 "https://aex.dev.azure.com/me"
             );
-            assert_eq!(asked[0], verifyutil::PROFILE_PATH);
+            assert_eq!(asked[0], PROFILE_PATH);
             continue;
         }
         assert_eq!(f["organization"], *org, "{source}: {f}");
@@ -287,7 +255,7 @@ fn the_organisation_comes_from_a_remote_a_json_key_or_a_nearby_url() {
             f["revoke"]["organizations"][0]["revoke"],
             format!("https://dev.azure.com/{org}/_usersSettings/tokens")
         );
-        let plain = patrol(dir.path(), &mock.base, &["--format", "json"]);
+        let plain = scan_against(dir.path(), &mock.base, &["--format", "json"]);
         assert_eq!(findings(&plain)[0]["organization_source"], want_source);
     }
 }

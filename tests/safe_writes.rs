@@ -2,22 +2,14 @@
 //! following a link planted in the scanned tree, and FIFOs, devices and `/dev/stdout` named
 //! on purpose are written in place instead of being replaced.
 
-mod faultutil;
-mod gitutil;
-use gitutil::{Repo, token};
+mod support;
 use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt, symlink};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn patrol_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("patrol runs")
-}
+use std::process::Output;
+use support::git::Repo;
+use support::run::patrol;
+use support::tokens::pat;
 
 fn ok(out: &Output) {
     assert_eq!(
@@ -41,7 +33,7 @@ fn leftovers(dir: &Path, keep: &[&str]) -> Vec<String> {
 fn links_planted_beside_the_report_and_baseline_are_never_written_through() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("a.env"), format!("ADO_PAT={}\n", token(1101))).unwrap();
+    std::fs::write(d.join("a.env"), format!("ADO_PAT={}\n", pat(1101))).unwrap();
     let victim = tempfile::tempdir().unwrap();
     let v = victim.path();
     for name in ["report", "baseline", "target"] {
@@ -56,15 +48,15 @@ fn links_planted_beside_the_report_and_baseline_are_never_written_through() {
     .unwrap();
     symlink(v.join("target"), d.join("linked.json")).unwrap();
 
-    ok(&patrol_in(
-        d,
+    ok(&patrol(
         &["scan", "a.env", "--format", "json", "-o", "out.json"],
-    ));
-    ok(&patrol_in(
         d,
-        &["scan", "a.env", "--format", "json", "-o", "linked.json"],
     ));
-    let out = patrol_in(d, &["baseline", "create", "a.env"]);
+    ok(&patrol(
+        &["scan", "a.env", "--format", "json", "-o", "linked.json"],
+        d,
+    ));
+    let out = patrol(&["baseline", "create", "a.env"], d);
     assert_eq!(out.status.code(), Some(0));
 
     for name in ["report", "baseline", "target"] {
@@ -106,7 +98,7 @@ fn mkfifo(p: &Path) {
 fn a_fifo_is_written_in_place_not_replaced() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("a.env"), format!("ADO_PAT={}\n", token(1102))).unwrap();
+    std::fs::write(d.join("a.env"), format!("ADO_PAT={}\n", pat(1102))).unwrap();
     mkfifo(&d.join("pipe"));
     symlink("pipe", d.join("to-pipe")).unwrap();
     for target in ["pipe", "to-pipe"] {
@@ -117,9 +109,9 @@ fn a_fifo_is_written_in_place_not_replaced() {
             .custom_flags(libc::O_NONBLOCK)
             .open(d.join("pipe"))
             .unwrap();
-        ok(&patrol_in(
-            d,
+        ok(&patrol(
             &["scan", "a.env", "--format", "json", "-o", target],
+            d,
         ));
         let mut got = Vec::new();
         let _ = reader.read_to_end(&mut got);
@@ -142,13 +134,13 @@ fn character_devices_and_dev_stdout_are_written_in_place() {
     // never the system's /dev/null or /dev/stdout.
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("a.env"), format!("ADO_PAT={}\n", token(1103))).unwrap();
+    std::fs::write(d.join("a.env"), format!("ADO_PAT={}\n", pat(1103))).unwrap();
     symlink("/dev/null", d.join("null")).unwrap();
     symlink("/dev/stdout", d.join("stdout")).unwrap();
 
-    ok(&patrol_in(
-        d,
+    ok(&patrol(
         &["scan", "a.env", "--format", "json", "-o", "null"],
+        d,
     ));
     let null = std::fs::symlink_metadata(d.join("null")).unwrap();
     assert!(
@@ -156,7 +148,7 @@ fn character_devices_and_dev_stdout_are_written_in_place() {
         "the link to /dev/null was replaced"
     );
 
-    let out = patrol_in(d, &["scan", "a.env", "--format", "json", "-o", "stdout"]);
+    let out = patrol(&["scan", "a.env", "--format", "json", "-o", "stdout"], d);
     ok(&out);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
@@ -199,7 +191,7 @@ fn git_path_hooks(repo: &Repo, wt: &Path) -> std::path::PathBuf {
 #[test]
 fn install_hook_in_a_linked_worktree_uses_the_hooks_git_runs() {
     let (repo, _outer, wt) = repo_with_linked_worktree();
-    let out = patrol_in(&wt, &["install-hook"]);
+    let out = patrol(&["install-hook"], &wt);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -213,7 +205,7 @@ fn install_hook_in_a_linked_worktree_uses_the_hooks_git_runs() {
         hooks.display()
     );
     // And git really runs it: a commit of a token in the linked worktree is blocked.
-    std::fs::write(wt.join("config.env"), format!("ADO_PAT={}\n", token(1104))).unwrap();
+    std::fs::write(wt.join("config.env"), format!("ADO_PAT={}\n", pat(1104))).unwrap();
     let mut add = repo.command(&["add", "config.env"]);
     assert!(add.current_dir(&wt).status().unwrap().success());
     let blocked = repo
@@ -225,7 +217,7 @@ fn install_hook_in_a_linked_worktree_uses_the_hooks_git_runs() {
 
     // A relative core.hooksPath is resolved where git runs hooks: the worktree's top level.
     repo.git(&["config", "core.hooksPath", ".githooks"]);
-    let out = patrol_in(&wt, &["install-hook"]);
+    let out = patrol(&["install-hook"], &wt);
     assert_eq!(out.status.code(), Some(0));
     let hooks = git_path_hooks(&repo, &wt);
     assert!(hooks.ends_with(".githooks"), "{}", hooks.display());
@@ -241,12 +233,12 @@ fn install_hook_never_writes_through_a_dangling_hook_link() {
     std::fs::create_dir_all(&hooks).unwrap();
     symlink(&target, hooks.join("pre-commit")).unwrap();
 
-    let out = patrol_in(repo.path(), &["install-hook"]);
+    let out = patrol(&["install-hook"], repo.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
     assert!(!target.exists(), "written through the dangling link");
 
-    let out = patrol_in(repo.path(), &["install-hook", "--force"]);
+    let out = patrol(&["install-hook", "--force"], repo.path());
     assert_eq!(out.status.code(), Some(0));
     assert!(!target.exists(), "written through the dangling link");
     let hook = std::fs::symlink_metadata(hooks.join("pre-commit")).unwrap();
@@ -263,7 +255,7 @@ fn manual_pages_never_write_through_a_planted_link() {
     std::fs::create_dir(d.join("man")).unwrap();
     symlink(victim.path().join("target"), d.join("man/patrol.1")).unwrap();
 
-    let out = patrol_in(d, &["man", "--output", "man"]);
+    let out = patrol(&["man", "--output", "man"], d);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -313,11 +305,11 @@ fn a_block_device_is_written_in_place_not_replaced() {
         std::fs::Permissions::from_mode(0o755),
     )
     .unwrap();
-    std::fs::write(d.join("a.env"), format!("ADO_PAT={}\n", token(1104))).unwrap();
+    std::fs::write(d.join("a.env"), format!("ADO_PAT={}\n", pat(1104))).unwrap();
     std::fs::set_permissions(d.join("a.env"), std::fs::Permissions::from_mode(0o644)).unwrap();
 
-    let out = faultutil::run_unprivileged(&["scan", "a.env", "-o", "disk"], d)
-        .unwrap_or_else(|| patrol_in(d, &["scan", "a.env", "-o", "disk"]));
+    let out = support::run::run_unprivileged(&["scan", "a.env", "-o", "disk"], d)
+        .unwrap_or_else(|| patrol(&["scan", "a.env", "-o", "disk"], d));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("cannot open disk"), "{stderr}");
@@ -335,7 +327,7 @@ fn a_block_device_is_written_in_place_not_replaced() {
 fn summary_is_appended_and_never_written_through_a_link() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("a.env"), format!("ADO_PAT={}\n", token(1105))).unwrap();
+    std::fs::write(d.join("a.env"), format!("ADO_PAT={}\n", pat(1105))).unwrap();
     std::fs::write(d.join("summary.md"), "earlier step\n").unwrap();
     let args = [
         "scan",
@@ -347,18 +339,17 @@ fn summary_is_appended_and_never_written_through_a_link() {
         "--summary",
         "summary.md",
     ];
-    ok(&patrol_in(d, &args));
-    ok(&patrol_in(d, &args));
+    ok(&patrol(&args, d));
+    ok(&patrol(&args, d));
     let text = std::fs::read_to_string(d.join("summary.md")).unwrap();
     assert!(text.starts_with("earlier step\n### patrol scan"), "{text}");
     assert_eq!(text.matches("a.env:1:").count(), 2, "{text}");
-    assert!(!text.contains(&token(1105)));
+    assert!(!text.contains(&pat(1105)));
 
     let victim = tempfile::tempdir().unwrap();
     std::fs::write(victim.path().join("target"), "precious\n").unwrap();
     symlink(victim.path().join("target"), d.join("linked.md")).unwrap();
-    let out = patrol_in(
-        d,
+    let out = patrol(
         &[
             "scan",
             "a.env",
@@ -367,6 +358,7 @@ fn summary_is_appended_and_never_written_through_a_link() {
             "--summary",
             "linked.md",
         ],
+        d,
     );
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(

@@ -2,16 +2,18 @@
 //! the schema, the pinned document (insta), that no raw secret leaks, byte-identical reruns,
 //! levels and scores, and that regions point at the tokens.
 
-mod sarifutil;
+mod support;
 
-use patrol::detect::checksum::LegacyKind;
-use patrol::detect::fake::{FakeRng, legacy_pat};
 use patrol::finding::{CommitInfo, RepositoryInfo, Summary};
 use patrol::report::{self, Format, Report};
 use patrol::rules::builtin_rules;
 use patrol::scan::{ScanOptions, scan_blob};
-use sarifutil::{Planted, assert_schema_valid, fixture, position, scan_sarif, without_version};
 use serde_json::Value;
+use support::sarif::{
+    Planted, SEED, assert_schema_valid, fixture, position, scan_sarif, schema_errors,
+    without_version,
+};
+use support::tokens::pat;
 
 fn results(doc: &Value) -> &Vec<Value> {
     doc["runs"][0]["results"].as_array().expect("results")
@@ -66,7 +68,7 @@ fn schema_check_is_not_vacuous() {
     let mut doc = parse(&scan_sarif(dir.path(), &[]).stdout);
     doc["runs"][0]["results"][0]["level"] = Value::from("fatal");
     doc["runs"][0]["tool"]["driver"]["rules"][0]["helpUri"] = Value::from("not a uri");
-    let errors = sarifutil::schema_errors(&doc.to_string());
+    let errors = schema_errors(&doc.to_string());
     assert_eq!(errors.len(), 2, "{errors:#?}");
 }
 
@@ -182,7 +184,7 @@ fn secret_hash_survives_moved_lines() {
 /// reaches GitHub's limit; the SARIF writer still enforces it for library callers.
 #[test]
 fn more_than_25000_findings_are_truncated_with_a_warning() {
-    let token = legacy_pat(&mut FakeRng::new(sarifutil::SEED), LegacyKind::UserPat);
+    let token = pat(SEED);
     let matcher = patrol::detect::Matcher::new(builtin_rules()).unwrap();
     let text = format!("{token}\n");
     let one = scan_blob(
@@ -229,8 +231,7 @@ fn more_than_25000_findings_are_truncated_with_a_warning() {
 /// can drive this through the binary.
 #[test]
 fn history_findings_snapshot() {
-    let mut rng = FakeRng::new(sarifutil::SEED + 1);
-    let token = legacy_pat(&mut rng, LegacyKind::UserPat);
+    let token = pat(SEED + 1);
     let text = format!("pat: {token}  # dev.azure.com/contoso\n");
     let rules = builtin_rules();
     let matcher = patrol::detect::Matcher::new(rules.clone()).unwrap();

@@ -5,13 +5,14 @@
 //! under the variables an Azure Pipelines job sets. `.ci/run` installs the multitool and
 //! names it in `PATROL_SARIF_MULTITOOL`; without it those checks are skipped with a message.
 
-mod gitutil;
-mod sarifutil;
-use gitutil::{Repo, token};
-use sarifutil::assert_schema_valid;
+mod support;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use support::git::Repo;
+use support::run::patrol_cmd;
+use support::sarif::assert_schema_valid;
+use support::tokens::pat;
 
 /// Variables of an Azure Pipelines job, as the agent sets them.
 const PIPELINE: &[(&str, &str)] = &[
@@ -28,10 +29,8 @@ const PIPELINE: &[(&str, &str)] = &[
 
 /// Run patrol in `dir` with `env`, writing SARIF to `out`; returns the exit code.
 fn patrol_sarif(dir: &Path, args: &[&str], out: &Path, env: &[(&str, &str)]) -> i32 {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_patrol"));
-    c.current_dir(dir)
-        .args(args)
-        .args(["--format", "sarif", "--output"])
+    let mut c = patrol_cmd(args, dir);
+    c.args(["--format", "sarif", "--output"])
         .arg(out)
         .env_remove("TF_BUILD");
     for (k, v) in env {
@@ -47,12 +46,12 @@ fn history_repo() -> (Repo, String) {
     let repo = Repo::new();
     repo.write("README.md", "hello\n");
     let first = repo.commit_all("first");
-    repo.write("old.env", &format!("ADO_PAT={}\n", token(41)));
-    repo.write("app.env", &format!("ADO_PAT={}\n", token(42)));
+    repo.write("old.env", &format!("ADO_PAT={}\n", pat(41)));
+    repo.write("app.env", &format!("ADO_PAT={}\n", pat(42)));
     repo.commit_all("tokens");
     std::fs::remove_file(repo.path().join("old.env")).unwrap();
     repo.commit_all("remove one");
-    repo.write("staged.env", &format!("ADO_PAT={}\n", token(43)));
+    repo.write("staged.env", &format!("ADO_PAT={}\n", pat(43)));
     repo.git(&["add", "staged.env"]);
     (repo, first)
 }
@@ -87,7 +86,7 @@ fn every_document_is_valid_and_says_what_ingestion_needs() {
     for (name, text) in documents(dir.path(), &[]) {
         assert_schema_valid(&text);
         for seed in 41..=43 {
-            assert!(!text.contains(&token(seed)), "{name}: raw secret");
+            assert!(!text.contains(&pat(seed)), "{name}: raw secret");
         }
         let doc: Value = serde_json::from_str(&text).unwrap();
         let run = &doc["runs"][0];

@@ -1,22 +1,17 @@
 //! `--format sarif --verify` against the mock Azure DevOps on 127.0.0.1: a token verified live
 //! as valid is an `error` with security-severity 9.5 and says so; a rejected one says that.
 
-mod sarifutil;
-#[allow(dead_code)]
-mod verifyutil;
+mod support;
 
-use patrol::detect::checksum::LegacyKind;
-use patrol::detect::fake::{FakeRng, legacy_pat};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::process::Command;
-use verifyutil::{Behaviour, MockAdo};
+use support::sarif::{SEED, assert_schema_valid};
+use support::tokens::pats;
+use support::verify::{Behaviour, MockAdo, scan_against};
 
 #[test]
 fn verified_tokens_in_sarif() {
-    let mut rng = FakeRng::new(sarifutil::SEED + 2);
-    let good = legacy_pat(&mut rng, LegacyKind::UserPat);
-    let bad = legacy_pat(&mut rng, LegacyKind::UserPat);
+    let [good, bad]: [String; 2] = pats(SEED + 2, 2).try_into().unwrap();
     let mock = MockAdo::start(HashMap::from([
         (good.clone(), Behaviour::Good),
         (bad.clone(), Behaviour::Bad),
@@ -27,22 +22,13 @@ fn verified_tokens_in_sarif() {
         let text = format!("AZURE_DEVOPS_EXT_PAT={token} # https://dev.azure.com/contoso/app\n");
         std::fs::write(dir.path().join(name), text).unwrap();
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .arg("scan")
-        .arg(dir.path())
-        .args(["--format", "sarif", "--verify"])
-        .env("PATROL_ADO_BASE_URL", &mock.base)
-        .env_remove("HTTP_PROXY")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("ALL_PROXY")
-        .output()
-        .unwrap();
+    let out = scan_against(dir.path(), &mock.base, &["--format", "sarif", "--verify"]);
     let stdout = String::from_utf8(out.stdout).unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(!stdout.contains(&good) && !stdout.contains(&bad));
     assert!(!stderr.contains(&good) && !stderr.contains(&bad));
-    sarifutil::assert_schema_valid(&stdout);
+    assert_schema_valid(&stdout);
 
     let doc: Value = serde_json::from_str(&stdout).unwrap();
     let results = doc["runs"][0]["results"].as_array().unwrap();

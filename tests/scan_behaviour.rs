@@ -1,17 +1,14 @@
 //! Behaviour of `patrol scan` on files built by each test: encodings, positions, exit codes,
 //! ignore files, limits, allow mechanisms, configuration.
 
-mod common;
+mod support;
 use base64::Engine;
-use common::*;
 use std::io::Write;
 use std::process::Stdio;
-
-fn write(dir: &std::path::Path, rel: &str, bytes: impl AsRef<[u8]>) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, bytes).unwrap();
-}
+use support::findings::*;
+use support::fixture::*;
+use support::run::*;
+use support::tokens::*;
 
 #[test]
 fn utf16_le_and_be_are_scanned() {
@@ -99,9 +96,7 @@ fn exit_codes() {
 #[test]
 fn stdin_is_scanned() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .args(["scan", "-", "--format", "json"])
-        .current_dir(dir.path())
+    let mut child = patrol_cmd(&["scan", "-", "--format", "json"], dir.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()

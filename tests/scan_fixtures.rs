@@ -1,9 +1,12 @@
 //! The fixture tree (`fixtures/tree`, tokens rendered from markers at test time) scanned by
 //! the real binary: every token found at its exact place, no lookalike reported.
 
-mod common;
-use common::*;
+mod support;
 use serde_json::Value;
+use support::findings::*;
+use support::fixture::*;
+use support::run::*;
+use support::tokens::*;
 
 fn scan_tree() -> (tempfile::TempDir, Value) {
     let dir = tempfile::tempdir().unwrap();
@@ -16,19 +19,10 @@ fn scan_tree() -> (tempfile::TempDir, Value) {
 #[test]
 fn fixture_tree_exact_findings() {
     let (_dir, doc) = scan_tree();
-    let got: Vec<(String, u64, String, Option<String>)> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-                f["rule_id"].as_str().unwrap().to_string(),
-                f["organization"].as_str().map(str::to_string),
-            )
-        })
-        .collect();
+    let got: Vec<(String, u64, String, Option<String>)> = rows(
+        &doc["findings"],
+        &["path", "line", "rule_id", "organization"],
+    );
     let pat = "azure-devops-pat";
     let idp = "azure-devops-pat-identifiable";
     let backup = format!("backup/{}.bak", marker_value("PAT", "95"));

@@ -2,29 +2,21 @@
 //! the status reported per token, one request per distinct token, the exact headers sent,
 //! `--fail-on`, the loopback-only override, and that no raw token is ever printed.
 
-#[allow(dead_code)]
-mod verifyutil;
+mod support;
 
-use base64::Engine;
-use patrol::detect::checksum::LegacyKind;
-use patrol::detect::fake::{FakeRng, identifiable_key, legacy_pat};
 use patrol::verify::reach::MAX_REQUESTS;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
-use verifyutil::{ACCOUNT, Behaviour, DISPLAY_NAME, MockAdo, PROFILE_PATH, USER_ID};
+use support::fixture::write;
+use support::tokens::{b64, id_key, pats};
+use support::verify::{
+    ACCOUNT, Behaviour, DISPLAY_NAME, MockAdo, PROFILE_PATH, Recorded, USER_ID, scan_against,
+};
 
 const ORG: &str = "contoso";
-
-/// `n` distinct generated legacy PATs.
-fn tokens(seed: u64, n: usize) -> Vec<String> {
-    let mut rng = FakeRng::new(seed);
-    (0..n)
-        .map(|_| legacy_pat(&mut rng, LegacyKind::UserPat))
-        .collect()
-}
 
 /// The token used with the organisation on its own line: a rejection there is final.
 fn with_org(token: &str) -> String {
@@ -42,26 +34,6 @@ fn near_org(token: &str, org: &str) -> String {
 
 fn without_org(token: &str) -> String {
     format!("export AZURE_DEVOPS_EXT_PAT={token}\n")
-}
-
-fn write(dir: &Path, name: &str, text: &str) {
-    let p = dir.join(name);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
-
-fn patrol(dir: &Path, base: &str, extra: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .arg("scan")
-        .arg(dir)
-        .args(["--color", "never"])
-        .args(extra)
-        .env("PATROL_ADO_BASE_URL", base)
-        .env_remove("HTTP_PROXY")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("ALL_PROXY")
-        .output()
-        .expect("run patrol")
 }
 
 /// Verification object of each finding, by file name.
@@ -107,7 +79,7 @@ fn is_check(path: &str) -> bool {
     path == PROFILE_PATH || path.ends_with("/_apis/connectionData")
 }
 
-fn check_requests(mock: &MockAdo, token: &str) -> Vec<verifyutil::Recorded> {
+fn check_requests(mock: &MockAdo, token: &str) -> Vec<Recorded> {
     mock.requests_for(token)
         .into_iter()
         .filter(|r| is_check(&r.path))
@@ -124,10 +96,10 @@ fn only<'a>(found: &'a HashMap<String, Vec<Value>>, file: &str) -> &'a Value {
 
 #[test]
 fn each_token_gets_its_status_from_one_request() {
-    let t = tokens(11, 8);
+    let t = pats(11, 8);
     let (good, bad, slow, limited, error, sign_in, redirect, profile_bad) =
         (&t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7]);
-    let profile_good = identifiable_key(&mut FakeRng::new(12), "AZDO");
+    let profile_good = id_key(12, "AZDO");
     let mock = MockAdo::start(HashMap::from([
         (good.clone(), Behaviour::Good),
         (bad.clone(), Behaviour::Bad),
@@ -141,26 +113,26 @@ fn each_token_gets_its_status_from_one_request() {
     ]));
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, "good_a.env", &with_org(good));
-    write(d, "good_b.env", &with_org(good));
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!(":{good}"));
+    write(d, "good_a.env", with_org(good));
+    write(d, "good_b.env", with_org(good));
+    let basic = b64(&format!(":{good}"));
     write(
         d,
         "sub/good_c.sh",
-        &format!(
+        format!(
             "curl -H 'Authorization: Basic {basic}' https://dev.azure.com/{ORG}/_apis/projects\n"
         ),
     );
-    write(d, "bad.env", &with_org(bad));
-    write(d, "slow.env", &with_org(slow));
-    write(d, "limited.env", &with_org(limited));
-    write(d, "error.env", &with_org(error));
-    write(d, "sign_in.env", &with_org(sign_in));
-    write(d, "redirect.env", &with_org(redirect));
-    write(d, "profile_good.env", &without_org(&profile_good));
-    write(d, "profile_bad.env", &without_org(profile_bad));
+    write(d, "bad.env", with_org(bad));
+    write(d, "slow.env", with_org(slow));
+    write(d, "limited.env", with_org(limited));
+    write(d, "error.env", with_org(error));
+    write(d, "sign_in.env", with_org(sign_in));
+    write(d, "redirect.env", with_org(redirect));
+    write(d, "profile_good.env", without_org(&profile_good));
+    write(d, "profile_bad.env", without_org(profile_bad));
 
-    let out = patrol(
+    let out = scan_against(
         d,
         &mock.base,
         &["--verify", "--verify-timeout", "1", "--format", "json"],
@@ -232,10 +204,7 @@ fn each_token_gets_its_status_from_one_request() {
         assert_eq!(r.header("accept"), Some("application/json"));
         assert!(r.header("user-agent").unwrap().starts_with("patrol/"));
         let tok = r.token().expect("Basic auth with an empty user");
-        let expect = format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!(":{tok}"))
-        );
+        let expect = format!("Basic {}", b64(&format!(":{tok}")));
         assert_eq!(r.header("authorization"), Some(expect.as_str()));
         let want_path = if tok == profile_good || &tok == profile_bad {
             PROFILE_PATH.to_string()
@@ -248,19 +217,19 @@ fn each_token_gets_its_status_from_one_request() {
 
 #[test]
 fn fail_on_valid_fails_only_for_live_tokens() {
-    let t = tokens(21, 2);
+    let t = pats(21, 2);
     let (good, bad) = (&t[0], &t[1]);
     let mock = MockAdo::start(HashMap::from([
         (good.clone(), Behaviour::Good),
         (bad.clone(), Behaviour::Bad),
     ]));
     let dead = tempfile::tempdir().unwrap();
-    write(dead.path(), "a.env", &with_org(bad));
+    write(dead.path(), "a.env", with_org(bad));
     let live = tempfile::tempdir().unwrap();
-    write(live.path(), "a.env", &with_org(bad));
-    write(live.path(), "b.env", &with_org(good));
+    write(live.path(), "a.env", with_org(bad));
+    write(live.path(), "b.env", with_org(good));
 
-    let code = |dir: &Path, args: &[&str]| patrol(dir, &mock.base, args).status.code();
+    let code = |dir: &Path, args: &[&str]| scan_against(dir, &mock.base, args).status.code();
     assert_eq!(
         code(dead.path(), &["--verify", "--fail-on", "valid"]),
         Some(0)
@@ -275,7 +244,7 @@ fn fail_on_valid_fails_only_for_live_tokens() {
     assert_eq!(mock.requests_for(bad).len(), 3);
 
     // Human output names the live token's owner, and never the token.
-    let out = patrol(live.path(), &mock.base, &["--verify", "--verify-jobs", "1"]);
+    let out = scan_against(live.path(), &mock.base, &["--verify", "--verify-jobs", "1"]);
     let human = String::from_utf8_lossy(&out.stdout);
     assert!(human.contains("LIVE: valid token of Jane Mock"), "{human}");
     assert!(human.contains("verified: invalid"), "{human}");
@@ -284,11 +253,11 @@ fn fail_on_valid_fails_only_for_live_tokens() {
 
 #[test]
 fn without_verify_nothing_is_requested() {
-    let t = tokens(31, 1);
+    let t = pats(31, 1);
     let mock = MockAdo::start(HashMap::from([(t[0].clone(), Behaviour::Good)]));
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "a.env", &with_org(&t[0]));
-    let out = patrol(dir.path(), &mock.base, &["--format", "json"]);
+    write(dir.path(), "a.env", with_org(&t[0]));
+    let out = scan_against(dir.path(), &mock.base, &["--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(only(&verifications(&out), "a.env")["status"], "not_checked");
     assert!(mock.requests().is_empty());
@@ -297,9 +266,9 @@ fn without_verify_nothing_is_requested() {
 
 #[test]
 fn a_non_loopback_override_is_refused_before_any_request() {
-    let t = tokens(41, 1);
+    let t = pats(41, 1);
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "a.env", &with_org(&t[0]));
+    write(dir.path(), "a.env", with_org(&t[0]));
     for base in [
         "http://10.1.2.3:80",
         "http://127.0.0.1.example:80",
@@ -307,7 +276,7 @@ fn a_non_loopback_override_is_refused_before_any_request() {
     ] {
         let started = Instant::now();
         // A long timeout: had a connection been tried, the run would take seconds.
-        let out = patrol(
+        let out = scan_against(
             dir.path(),
             base,
             &["--verify", "--verify-timeout", "30", "--format", "json"],
@@ -327,9 +296,9 @@ fn a_non_loopback_override_is_refused_before_any_request() {
 #[test]
 fn the_mock_demands_the_suppress_header_like_azure_devops() {
     use std::io::{Read, Write};
-    let t = tokens(51, 1);
+    let t = pats(51, 1);
     let mock = MockAdo::start(HashMap::from([(t[0].clone(), Behaviour::Good)]));
-    let auth = base64::engine::general_purpose::STANDARD.encode(format!(":{}", t[0]));
+    let auth = b64(&format!(":{}", t[0]));
     let addr = mock.base.trim_start_matches("http://");
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     write!(
@@ -345,7 +314,7 @@ fn the_mock_demands_the_suppress_header_like_azure_devops() {
 
 #[test]
 fn a_rejection_by_a_guessed_organisation_is_confirmed_before_invalid() {
-    let t = tokens(61, 4);
+    let t = pats(61, 4);
     let (member, scoped, dead_near, dead_stated) = (&t[0], &t[1], &t[2], &t[3]);
     let mock = MockAdo::start(HashMap::from([
         (member.clone(), Behaviour::MemberOf("fabrikam")),
@@ -355,12 +324,12 @@ fn a_rejection_by_a_guessed_organisation_is_confirmed_before_invalid() {
     ]));
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, "member.md", &near_org(member, ORG));
-    write(d, "scoped.md", &near_org(scoped, ORG));
-    write(d, "dead_near.md", &near_org(dead_near, ORG));
-    write(d, "dead_stated.env", &with_org(dead_stated));
+    write(d, "member.md", near_org(member, ORG));
+    write(d, "scoped.md", near_org(scoped, ORG));
+    write(d, "dead_near.md", near_org(dead_near, ORG));
+    write(d, "dead_stated.env", with_org(dead_stated));
 
-    let out = patrol(d, &mock.base, &["--verify", "--format", "json"]);
+    let out = scan_against(d, &mock.base, &["--verify", "--format", "json"]);
     assert_no_token_printed(&out, &t.iter().collect::<Vec<_>>());
     let found = verifications(&out);
     let member_v = only(&found, "member.md");
@@ -397,8 +366,8 @@ fn a_rejection_by_a_guessed_organisation_is_confirmed_before_invalid() {
 
     // The live token keeps `--fail-on valid` failing.
     let only_member = tempfile::tempdir().unwrap();
-    write(only_member.path(), "a.md", &near_org(member, ORG));
-    let out = patrol(
+    write(only_member.path(), "a.md", near_org(member, ORG));
+    let out = scan_against(
         only_member.path(),
         &mock.base,
         &["--verify", "--fail-on", "valid"],
@@ -408,7 +377,7 @@ fn a_rejection_by_a_guessed_organisation_is_confirmed_before_invalid() {
 
 #[test]
 fn retry_after_is_capped_and_the_deadline_ends_verification() {
-    let t = tokens(71, 5);
+    let t = pats(71, 5);
     let slow = Behaviour::Slow(Duration::from_secs(8));
     let mut behaviours = HashMap::from([(t[0].clone(), Behaviour::RateLimitedFor(3600))]);
     behaviours.extend(t[1..].iter().map(|k| (k.clone(), slow)));
@@ -416,10 +385,10 @@ fn retry_after_is_capped_and_the_deadline_ends_verification() {
     let dir = tempfile::tempdir().unwrap();
     let names = ["a.env", "b.env", "c.env", "d.env", "e.env"];
     for (name, tok) in names.iter().zip(&t) {
-        write(dir.path(), name, &with_org(tok));
+        write(dir.path(), name, with_org(tok));
     }
     let started = Instant::now();
-    let out = patrol(
+    let out = scan_against(
         dir.path(),
         &mock.base,
         &[

@@ -1,15 +1,12 @@
 //! Workflow features: baselines that survive moved lines and renames, stale entries,
 //! completions and the man page.
 
-mod common;
-use common::*;
+mod support;
 use std::process::Command;
-
-fn write(dir: &std::path::Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
+use support::findings::*;
+use support::fixture::*;
+use support::run::*;
+use support::tokens::*;
 
 #[test]
 fn baseline_suppresses_moved_secrets_and_reports_new_and_stale_ones() {
@@ -18,7 +15,7 @@ fn baseline_suppresses_moved_secrets_and_reports_new_and_stale_ones() {
     write(
         d,
         "src/a.env",
-        &format!("ADO_PAT={}\nOTHER={}\n", pat(70), pat(71)),
+        format!("ADO_PAT={}\nOTHER={}\n", pat(70), pat(71)),
     );
     let out = patrol(&["baseline", "create", "src"], d);
     assert_eq!(
@@ -46,7 +43,7 @@ fn baseline_suppresses_moved_secrets_and_reports_new_and_stale_ones() {
     write(
         d,
         "src/moved/b.env",
-        &format!("# moved\n\nOTHER={}\nADO_PAT={}\n", pat(71), pat(70)),
+        format!("# moved\n\nOTHER={}\nADO_PAT={}\n", pat(71), pat(70)),
     );
     let (doc, out) = patrol_json(&["scan", "src", "--baseline", ".patrol-baseline.json"], d);
     assert_eq!(out.status.code(), Some(0), "{doc}");
@@ -56,7 +53,7 @@ fn baseline_suppresses_moved_secrets_and_reports_new_and_stale_ones() {
     write(
         d,
         "src/moved/b.env",
-        &format!("OTHER={}\nNEW={}\n", pat(71), pat(72)),
+        format!("OTHER={}\nNEW={}\n", pat(71), pat(72)),
     );
     let (doc, out) = patrol_json(&["scan", "src", "--baseline", ".patrol-baseline.json"], d);
     assert_eq!(out.status.code(), Some(1));
@@ -86,7 +83,7 @@ fn baseline_suppresses_moved_secrets_and_reports_new_and_stale_ones() {
 fn baseline_with_paths_and_from_report() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, "t/a.txt", &format!("{}\n", pat(73)));
+    write(d, "t/a.txt", format!("{}\n", pat(73)));
     let out = patrol(&["scan", "t", "--format", "json", "-o", "report.json"], d);
     assert_eq!(out.status.code(), Some(1));
     let out = patrol(
@@ -119,7 +116,7 @@ fn baseline_with_paths_and_from_report() {
     let (_, out) = patrol_json(&["scan", abs.to_str().unwrap(), "--baseline", "b.json"], d);
     assert_eq!(out.status.code(), Some(0));
     // Keyed by path: the same secret elsewhere is reported.
-    write(d, "t/copy.txt", &format!("{}\n", pat(73)));
+    write(d, "t/copy.txt", format!("{}\n", pat(73)));
     let (doc, out) = patrol_json(&["scan", "t", "--baseline", "b.json"], d);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
@@ -277,7 +274,7 @@ fn baseline_from_a_gitleaks_report() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (known, other) = (pat(74), pat(75));
-    write(d, "src/a.env", &format!("ADO_PAT={known}\n"));
+    write(d, "src/a.env", format!("ADO_PAT={known}\n"));
     // A gitleaks report (its JSON field names) with: a PAT patrol detects, a password patrol
     // does not, and a finding from a report written with --redact.
     let report = serde_json::json!([
@@ -295,7 +292,7 @@ fn baseline_from_a_gitleaks_report() {
         },
         {"RuleID": "generic-api-key", "Match": "REDACTED", "Secret": "REDACTED", "File": "b.env"}
     ]);
-    write(d, "gitleaks.json", &report.to_string());
+    write(d, "gitleaks.json", report.to_string());
     let out = patrol(&["baseline", "create", "--from", "gitleaks.json"], d);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
@@ -314,7 +311,7 @@ fn baseline_from_a_gitleaks_report() {
     let (doc, out) = patrol_json(&["scan", "src", "--baseline", ".patrol-baseline.json"], d);
     assert_eq!(out.status.code(), Some(0), "{doc}");
     assert_eq!(doc["summary"]["suppressed"], 1);
-    write(d, "src/b.env", &format!("OTHER={other}\n"));
+    write(d, "src/b.env", format!("OTHER={other}\n"));
     let (doc, out) = patrol_json(&["scan", "src", "--baseline", ".patrol-baseline.json"], d);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
@@ -323,7 +320,7 @@ fn baseline_from_a_gitleaks_report() {
     );
 
     // Not a report at all: an error that says what to give, without quoting the file.
-    write(d, "bad.json", &format!("[\"{known}\"]"));
+    write(d, "bad.json", format!("[\"{known}\"]"));
     let out = patrol(
         &["baseline", "create", "--from", "bad.json", "-o", "x.json"],
         d,

@@ -1,12 +1,12 @@
 //! Running the real binary with a pseudo-terminal as stdout and/or stderr, so tests see what a
 //! person at a terminal sees (colour, progress) and what a pipe gets instead.
-#![allow(dead_code)]
 
+use super::run::patrol_cmd;
 use std::fs::File;
 use std::io::Read;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// Which of stdout and stderr are the terminal; the others are pipes.
 #[derive(Debug, Clone, Copy)]
@@ -58,8 +58,8 @@ fn open_pty() -> (OwnedFd, OwnedFd) {
 /// environment removed first, so the caller decides them all).
 pub fn run(dir: &Path, args: &[&str], env: &[(&str, &str)], on: OnTerminal) -> TerminalRun {
     let (controller, terminal) = open_pty();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_patrol"));
-    cmd.args(args).current_dir(dir).stdin(Stdio::null());
+    let mut cmd = patrol_cmd(args, dir);
+    cmd.stdin(Stdio::null());
     for var in [
         "NO_COLOR",
         "CLICOLOR",

@@ -3,10 +3,13 @@
 //! every request it receives. Not a general HTTP server: GET without bodies, one request per
 //! connection.
 
+use super::run::{patrol_cmd, root};
 use base64::Engine;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -302,4 +305,19 @@ fn reaching(
         Some(_) => unauthorized(),
         None => response("404 Not Found", "application/json", "", "{}"),
     }
+}
+
+/// `patrol scan DIR --color never ARGS…` with verification requests sent to the mock at
+/// `base` and no proxy.
+pub fn scan_against(dir: &Path, base: &str, args: &[&str]) -> Output {
+    patrol_cmd(&["scan"], root())
+        .arg(dir)
+        .args(["--color", "never"])
+        .args(args)
+        .env("PATROL_ADO_BASE_URL", base)
+        .env_remove("HTTP_PROXY")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("ALL_PROXY")
+        .output()
+        .expect("run patrol")
 }

@@ -1,27 +1,11 @@
-//! Shared test helpers: fake tokens, fixture rendering and running the real binary.
-#![allow(dead_code)]
+//! Fixture trees: templates under fixtures/ whose `@@KIND:N@@` markers stand for fake tokens,
+//! rendered into temporary directories (tokens exist only once rendered), and small files.
 
+use super::tokens::{B64, app_pat, id_key, pat};
 use base64::Engine;
-use patrol::detect::checksum::LegacyKind;
-use patrol::detect::fake::{self, FakeRng};
+use patrol::detect::fake;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-pub const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
-
-/// A legacy user PAT from the project's generator, one per seed.
-pub fn pat(seed: u64) -> String {
-    fake::legacy_pat(&mut FakeRng::new(seed), LegacyKind::UserPat)
-}
-
-pub fn app_pat(seed: u64) -> String {
-    fake::legacy_pat(&mut FakeRng::new(seed), LegacyKind::ApplicationSecret)
-}
-
-pub fn id_key(seed: u64, signature: &str) -> String {
-    fake::identifiable_key(&mut FakeRng::new(seed), signature)
-}
 
 /// The value a fixture marker stands for: `@@KIND:N@@` or `@@KEY:SIG:N@@`.
 pub fn marker_value(kind: &str, arg: &str) -> String {
@@ -185,51 +169,16 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The fixture templates of the repository.
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
-/// Run the real binary.
-pub fn patrol(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("run patrol")
-}
-
-/// Run with `--format json` and parse the document.
-pub fn patrol_json(args: &[&str], cwd: &Path) -> (serde_json::Value, Output) {
-    let mut all = args.to_vec();
-    all.extend(["--format", "json"]);
-    let out = patrol(&all, cwd);
-    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): stdout={} stderr={}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (v, out)
-}
-
-/// (path, line, rule_id) of every finding, sorted.
-pub fn triples(doc: &serde_json::Value) -> Vec<(String, u64, String)> {
-    let mut v: Vec<_> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-                f["rule_id"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
+/// Write `bytes` at `dir/rel`, creating parent directories.
+pub fn write(dir: &Path, rel: &str, bytes: impl AsRef<[u8]>) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().expect("has a parent")).expect("create dirs");
+    std::fs::write(p, bytes).expect("write file");
 }
 
 /// Map of marker text to value for assertions about where tokens are.

@@ -5,12 +5,11 @@
 //! program behind the same 127.0.0.1 listener. Every request is logged with its
 //! `Authorization` header. Tokens come only from the project's fake-token generator.
 
-#![allow(dead_code)]
-
 pub mod server;
 
-use crate::gitutil::{Repo, token};
-use base64::Engine;
+use super::git::Repo;
+use super::run::{patrol_cmd, root};
+use super::tokens::{b64, pat};
 use serde_json::{Value, json};
 pub use server::*;
 use std::path::Path;
@@ -58,7 +57,7 @@ impl Org {
     pub fn build() -> Org {
         let dir = tempfile::tempdir().unwrap();
         let git_root = dir.path().join("served");
-        let pat = token(100);
+        let org_token = pat(100);
         let mut work = Vec::new();
         let mk = |project: &str, name: &str, files: &[&[(&str, String)]]| {
             let r = Repo::new();
@@ -84,13 +83,13 @@ impl Org {
             &[
                 &[
                     ("README.md", "# app\n".into()),
-                    ("config.yml", format!("name: app\ntoken: {}\n", token(1))),
+                    ("config.yml", format!("name: app\ntoken: {}\n", pat(1))),
                 ],
                 &[("config.yml", "name: app\n".into())],
             ],
         );
         app.git(&["checkout", "-q", "-b", "pr"]);
-        app.write("pr.txt", &format!("AZURE_DEVOPS_EXT_PAT={}\n", token(8)));
+        app.write("pr.txt", &format!("AZURE_DEVOPS_EXT_PAT={}\n", pat(8)));
         app.commit_all("pr");
         let app_bare = git_root.join("alpha/app.git");
         app.git(&[
@@ -104,7 +103,7 @@ impl Org {
         let fork_bare = git_root.join("alpha/app-fork.git");
         let fork = Repo::new();
         fork.git(&["pull", "-q", app_bare.to_str().unwrap(), "main"]);
-        fork.write("notes.txt", &format!("pat {}\n", token(3)));
+        fork.write("notes.txt", &format!("pat {}\n", pat(3)));
         fork.commit_all("notes");
         std::fs::create_dir_all(&fork_bare).unwrap();
         Command::new("git")
@@ -121,7 +120,7 @@ impl Org {
         let wiki = mk(
             "alpha",
             "alpha.wiki",
-            &[&[("Home.md", format!("# Home\nuse {} to deploy\n", token(2)))]],
+            &[&[("Home.md", format!("# Home\nuse {} to deploy\n", pat(2)))]],
         );
         let svc = mk(
             "beta",
@@ -132,7 +131,7 @@ impl Org {
                     "deploy.sh",
                     format!(
                         "curl -H 'Authorization: Basic {}' https://example.test\n",
-                        base64::engine::general_purpose::STANDARD.encode(format!(":{}", token(4)))
+                        b64(&format!(":{}", pat(4)))
                     ),
                 ),
             ]],
@@ -149,7 +148,7 @@ impl Org {
             .map(|(i, n)| json!({"id": i, "name": n}))
             .collect();
         let state = State {
-            auth: Mutex::new(basic(&pat)),
+            auth: Mutex::new(basic(&org_token)),
             log: Mutex::new(Vec::new()),
             git_root,
             projects,
@@ -158,8 +157,8 @@ impl Org {
                 (
                     ALPHA.0.into(),
                     json!({"id": 12, "name": "ci", "variables": {
-                        "DEPLOY_PAT": {"value": token(5), "allowOverride": true},
-                        "SIGNING_PAT": {"value": token(6), "isSecret": true},
+                        "DEPLOY_PAT": {"value": pat(5), "allowOverride": true},
+                        "SIGNING_PAT": {"value": pat(6), "isSecret": true},
                         "region": {"value": "westeurope"}
                     }}),
                 ),
@@ -172,7 +171,7 @@ impl Org {
                 (
                     ALPHA.0.into(),
                     json!({"id": 7, "name": "shared", "variables": {
-                        "FEED_PAT": {"value": token(7)},
+                        "FEED_PAT": {"value": pat(7)},
                         "HIDDEN": {"value": null, "isSecret": true}
                     }}),
                 ),
@@ -180,7 +179,7 @@ impl Org {
                 (
                     BETA.0.into(),
                     json!({"id": 7, "name": "shared", "variables": {
-                        "FEED_PAT": {"value": token(7)}
+                        "FEED_PAT": {"value": pat(7)}
                     }}),
                 ),
             ],
@@ -213,7 +212,7 @@ impl Org {
         Org {
             mock,
             dir,
-            token: pat,
+            token: org_token,
             work,
         }
     }
@@ -240,9 +239,8 @@ impl Org {
 
     /// A `patrol ado` command against the mock with the token in AZURE_DEVOPS_EXT_PAT.
     pub fn command(&self, cache: &Path, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_patrol"));
-        c.arg("ado")
-            .arg(self.url())
+        let mut c = patrol_cmd(&["ado"], root());
+        c.arg(self.url())
             .arg("--cache")
             .arg(cache)
             .args(args)

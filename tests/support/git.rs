@@ -1,18 +1,9 @@
-//! Test helpers for git-history tests: throwaway repositories built with the git CLI under a
-//! fixed identity and clock, and a runner for the `patrol` binary that parses its JSON output.
-//! Tokens come only from the project's fake-token generator.
+//! Throwaway git repositories built with the git CLI under a fixed identity and clock, and
+//! `patrol git` on them.
 
-#![allow(dead_code)]
-
-use patrol::detect::checksum::LegacyKind;
-use patrol::detect::fake::{FakeRng, legacy_pat};
+use super::run::{Report, report};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-/// A fake legacy PAT (valid checksum, authorises nothing), distinct per seed.
-pub fn token(seed: u64) -> String {
-    legacy_pat(&mut FakeRng::new(seed), LegacyKind::UserPat)
-}
+use std::process::{Command, Stdio};
 
 /// A repository in a temporary directory, removed on drop.
 pub struct Repo {
@@ -122,76 +113,11 @@ impl Repo {
     }
 }
 
-/// What a test asserts about a finding: rule, path, line, commit id (if any).
-pub type Brief = (String, String, u64, Option<String>);
-
-pub fn brief(rule: &str, path: &str, line: u64, commit: &str) -> Brief {
-    (rule.into(), path.into(), line, Some(commit.into()))
-}
-
-/// The result of one `patrol` run.
-pub struct Run {
-    pub code: i32,
-    pub json: serde_json::Value,
-    pub stderr: String,
-}
-
-impl Run {
-    /// Findings, sorted.
-    pub fn findings(&self) -> Vec<Brief> {
-        let mut v: Vec<Brief> = self.json["findings"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|f| {
-                        (
-                            f["rule_id"].as_str().unwrap_or_default().to_string(),
-                            f["path"].as_str().unwrap_or_default().to_string(),
-                            f["line"].as_u64().unwrap_or_default(),
-                            f["commit"]["id"].as_str().map(str::to_string),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        v.sort();
-        v
-    }
-
-    pub fn summary(&self, key: &str) -> u64 {
-        self.json["summary"][key].as_u64().unwrap_or_else(|| {
-            panic!("summary has no {key}: {}", self.json["summary"]);
-        })
-    }
-}
-
-/// Run `patrol ARGS --format json` in `dir`.
-pub fn patrol(dir: &Path, args: &[&str]) -> Run {
-    let out: Output = Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .current_dir(dir)
-        .args(args)
-        .args(["--format", "json", "--color", "never"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("patrol runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let json = if stdout.trim().is_empty() {
-        serde_json::Value::Null
-    } else {
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {stdout}"))
-    };
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        json,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// `patrol git` on `repo` (a path argument, run from the repository).
-pub fn patrol_git(repo: &Repo, extra: &[&str]) -> Run {
+/// `patrol git` on `repo` (a path argument, run from the repository), parsed.
+pub fn patrol_git(repo: &Repo, extra: &[&str]) -> Report {
     let mut args = vec!["git"];
     args.extend_from_slice(extra);
-    patrol(repo.path(), &args)
+    report(&args, repo.path())
 }
 
 /// Store `objects` (kind and raw content, as `git cat-file` shows them) in `repo` as one

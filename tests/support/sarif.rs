@@ -1,13 +1,12 @@
-//! Helpers for the SARIF integration tests: a fixture tree of generated tokens (fixed seed, so
-//! its content is the same on every run), running the real binary, and schema validation.
+//! SARIF: a fixture tree of generated tokens (fixed seed, so its content is the same on every
+//! run), scanning it to SARIF, and validation against the SARIF 2.1.0 schema.
 
-#![allow(dead_code)]
-
+use super::run::{Report, patrol_cmd, root};
+use super::tokens::b64;
 use patrol::detect::checksum::LegacyKind;
 use patrol::detect::fake::{FakeRng, identifiable_key, legacy_pat};
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
 use tempfile::TempDir;
 
 /// Seed of every token in the fixture tree.
@@ -31,11 +30,6 @@ fn password(rng: &mut FakeRng, len: usize) -> String {
     (0..len)
         .map(|_| ALNUM[(rng.next_u64() % ALNUM.len() as u64) as usize] as char)
         .collect()
-}
-
-fn b64(s: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(s)
 }
 
 /// Write the fixture tree into `dir` and return what it plants, in the order the scanner
@@ -107,18 +101,11 @@ pub fn fixture() -> (TempDir, Vec<Planted>) {
     (dir, planted)
 }
 
-/// Output of one run of the binary.
-pub struct Run {
-    pub stdout: String,
-    pub stderr: String,
-    pub code: i32,
-}
-
 /// `patrol scan DIR --format sarif ARGS…`
 ///
 /// The run uses an empty baseline with a fixed fingerprint key, so that fingerprints of
 /// passwords (keyed, random per run without a baseline) are the same in every document.
-pub fn scan_sarif(dir: &Path, args: &[&str]) -> Run {
+pub fn scan_sarif(dir: &Path, args: &[&str]) -> Report {
     // Written once per test process: tests run in parallel and must not see it half-written.
     static BASELINE: std::sync::OnceLock<tempfile::NamedTempFile> = std::sync::OnceLock::new();
     let baseline = BASELINE
@@ -134,8 +121,7 @@ pub fn scan_sarif(dir: &Path, args: &[&str]) -> Run {
             f
         })
         .path();
-    let out = Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .arg("scan")
+    let out = patrol_cmd(&["scan"], root())
         .arg(dir)
         .args(["--format", "sarif", "--color", "never"])
         .arg("--baseline")
@@ -143,11 +129,8 @@ pub fn scan_sarif(dir: &Path, args: &[&str]) -> Run {
         .args(args)
         .output()
         .expect("patrol runs");
-    Run {
-        stdout: String::from_utf8(out.stdout).expect("UTF-8 output"),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-    }
+    assert!(std::str::from_utf8(&out.stdout).is_ok(), "UTF-8 output");
+    Report::from_output(out)
 }
 
 const BROKEN_LANGUAGE_PATTERN: &str = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#;
@@ -184,6 +167,21 @@ pub fn schema_errors(doc: &str) -> Vec<String> {
     validator
         .iter_errors(&instance)
         .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+/// The artifact URI of each result's first location, in the document's order.
+pub fn uris(doc: &Value) -> Vec<String> {
+    doc["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .expect("a URI")
+                .to_string()
+        })
         .collect()
 }
 
