@@ -8,6 +8,7 @@ use serde_json::Value;
 use std::path::Path;
 use support::ado::{ORG, Org, basic};
 use support::findings::rows;
+use support::fixture::files;
 use support::run::Report;
 use support::sarif::assert_schema_valid;
 use support::tokens::pat;
@@ -59,23 +60,6 @@ fn names(doc: &Value, list: &str) -> Vec<String> {
         .iter()
         .map(|n| n["repository"].as_str().unwrap().to_string())
         .collect()
-}
-
-/// Every file under `dir` (recursively).
-fn files(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 #[test]

@@ -134,12 +134,7 @@ fn command_lines_netrc_and_escaped_urls() {
             ("settings.json".into(), 1, "url-credentials".into()),
         ]
     );
-    let secrets: Vec<&str> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["secret"].as_str().unwrap())
-        .collect();
+    let secrets: Vec<&str> = texts(&doc["findings"], "secret");
     let want = [
         pw[5].as_str(),
         &pat(45),

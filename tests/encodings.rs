@@ -78,12 +78,7 @@ fn base64_wrapped_tokens_are_found_where_they_are() {
         .find(|f| f["path"] == "secret.yaml" && f["line"] == 7)
         .unwrap();
     assert_eq!(first["occurrences"], 2);
-    let secrets: Vec<&str> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["secret"].as_str().unwrap())
-        .collect();
+    let secrets: Vec<&str> = texts(&doc["findings"], "secret");
     assert_eq!(
         secrets,
         vec![

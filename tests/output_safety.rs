@@ -11,8 +11,7 @@ use support::tokens::pat;
 
 /// Human output of `patrol ARGS` run in `dir` (stdout, stderr, exit code).
 fn human(dir: &std::path::Path, args: &[&str]) -> (String, String, i32) {
-    let out = patrol_cmd(&[], dir)
-        .args(args)
+    let out = patrol_cmd(args, dir)
         .args(["--format", "human", "--color", "never"])
         .stdin(Stdio::null())
         .output()
@@ -125,8 +124,7 @@ fn secrets_are_redacted_from_commit_metadata_paths_and_remote_urls() {
 
 /// `patrol ARGS --format json` in `dir`: the parsed report.
 fn json_report(dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
-    let out = patrol_cmd(&[], dir)
-        .args(args)
+    let out = patrol_cmd(args, dir)
         .args(["--format", "json"])
         .stdin(Stdio::null())
         .output()
@@ -277,8 +275,7 @@ fn warnings_errors_and_baseline_paths_never_hold_a_secret() {
     )
     .unwrap();
     let run = |args: &[&str]| {
-        let out = patrol_cmd(&[], d)
-            .args(args)
+        let out = patrol_cmd(args, d)
             .stdin(Stdio::null())
             .output()
             .expect("patrol runs");

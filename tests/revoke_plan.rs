@@ -10,6 +10,7 @@ use patrol::verify::reach::MAX_REQUESTS;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::process::Output;
+use support::findings::texts;
 use support::git::Repo;
 use support::sarif::assert_schema_valid;
 use support::tokens::pats;
@@ -90,12 +91,7 @@ fn a_live_token_reaching_two_organisations_gets_its_reach_and_plan_everywhere() 
     );
 
     let plan = &fs[0]["revoke"];
-    let links: Vec<&str> = plan["organizations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["revoke"].as_str().unwrap())
-        .collect();
+    let links: Vec<&str> = texts(&plan["organizations"], "revoke");
     assert_eq!(
         links,
         [

@@ -78,6 +78,19 @@ pub fn rows<T: Row>(list: &Value, keys: &[&str]) -> Vec<T> {
         .collect()
 }
 
+/// The text `key` of every object in `list`, in its order, borrowed.
+pub fn texts<'a>(list: &'a Value, key: &str) -> Vec<&'a str> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|o| {
+            o[key]
+                .as_str()
+                .unwrap_or_else(|| panic!("{key} is not text in {o}"))
+        })
+        .collect()
+}
+
 /// (path, line, rule_id) of every finding, sorted.
 pub fn triples(doc: &Value) -> Vec<(String, u64, String)> {
     let mut v: Vec<_> = rows(&doc["findings"], &["path", "line", "rule_id"]);

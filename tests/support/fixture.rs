@@ -63,7 +63,7 @@ pub fn render_text(text: &str) -> String {
 /// becomes its text in UTF-16LE with a BOM, one named `NAME@link` a symbolic link `NAME` to
 /// the path it holds; markers in file names are rendered too.
 pub fn render_tree(template: &Path, dest: &Path) {
-    for entry in walk(template) {
+    for entry in files(template) {
         let rel = entry.strip_prefix(template).unwrap();
         let target = dest.join(render_text(&rel.to_string_lossy()));
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
@@ -128,7 +128,7 @@ fn pack_archives(dir: &Path) {
             "zip" => {
                 let mut w = zip::ZipWriter::new(std::fs::File::create(&out).unwrap());
                 let opts = zip::write::SimpleFileOptions::default();
-                for f in walk(&p) {
+                for f in files(&p) {
                     let rel = f
                         .strip_prefix(&p)
                         .unwrap()
@@ -155,14 +155,18 @@ fn pack_archives(dir: &Path) {
     }
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
+/// Every file under `dir`, sorted.
+pub fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).expect("readable directory") {
+            let p = e.expect("directory entry").path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push(p);
+            }
         }
     }
     out.sort();
