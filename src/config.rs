@@ -85,13 +85,11 @@ impl Config {
             .map_err(|e| reject(text, e.span().map(|s| s.start), e.message(), KEYS).to_string())?;
         for (i, g) in cfg.exclude.iter().enumerate() {
             // Both ways patrol uses the globs: walk overrides (`scan`) and gitignore matching
-            // (`git`, `staged`).
+            // of tree paths (`git`, `staged`, `ado`).
             let mut walk = ignore::overrides::OverrideBuilder::new("/");
-            let mut history = ignore::gitignore::GitignoreBuilder::new("/");
             if walk.add(&format!("!{g}")).is_err()
                 || walk.build().is_err()
-                || history.add_line(None, g).is_err()
-                || history.build().is_err()
+                || crate::exclude::Excludes::new(std::slice::from_ref(g)).is_err()
             {
                 return Err(format!(
                     "key `exclude`: entry {} is not a valid gitignore-style glob",

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod detect;
+pub mod exclude;
 pub mod finding;
 pub mod gitleaks;
 pub mod interrupt;

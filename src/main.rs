@@ -19,7 +19,7 @@ fn main() {
         }
     };
     patrol::interrupt::install();
-    let failure_report = cmd::pipeline::failure_report(&command);
+    let failure_report = cmd::failure_report(&command);
     let code = match cmd::dispatch(command) {
         Ok(code) => code,
         Err(e) => cmd::fail(&e, failure_report.as_ref()),

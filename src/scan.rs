@@ -4,6 +4,7 @@
 use crate::archive::{self, Budget, Kind, Skip};
 use crate::detect::decode::detect_wide;
 use crate::detect::{Match, Matcher};
+use crate::exclude::Excludes;
 use crate::finding::{
     Encoding, Encodings, Finding, FingerprintKey, Secret, Verification, fingerprint, hex,
 };
@@ -30,6 +31,8 @@ pub struct ScanOptions {
     pub max_member_size: u64,
     /// Key of the fingerprints of secrets without a checksum (from the baseline, else random).
     pub fingerprint_key: FingerprintKey,
+    /// The configuration's `exclude` globs, for sources that walk git trees.
+    pub excludes: Excludes,
 }
 
 impl Default for ScanOptions {
@@ -42,6 +45,7 @@ impl Default for ScanOptions {
             archives: true,
             max_member_size: 64 << 20,
             fingerprint_key: FingerprintKey::random(),
+            excludes: Excludes::default(),
         }
     }
 }

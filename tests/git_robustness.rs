@@ -186,6 +186,64 @@ fn configured_excludes_apply_to_history_paths() {
     assert_eq!(run.findings(), vec![brief(PAT, "app.env", 1, &commit)]);
 }
 
+/// Excludes apply before reading: an excluded blob is never read, and a path that is
+/// excluded counts as absent, so a secret moved out of an excluded directory is reported where
+/// it lands (it used to be attributed to its excluded first path and then dropped: a miss).
+#[test]
+fn excluded_paths_are_not_read_and_moving_out_of_one_is_news() {
+    let repo = Repo::new();
+    repo.write(
+        ".patrol.toml",
+        "exclude = [\"fixtures/\", \"/docs/*.env\"]\n",
+    );
+    let moved = format!("PAT={}\n", pat(29));
+    repo.write("fixtures/sample.env", &moved);
+    // One more excluded file, large: its bytes must not be read.
+    repo.write("fixtures/big.txt", &"x".repeat(300_000));
+    // The same directory (one tree) at two paths: excluded under /docs only.
+    let docs = format!("PAT={}\n", pat(30));
+    repo.write("docs/a.env", &docs);
+    repo.write("old/docs/a.env", &docs);
+    let first = repo.commit_all("fixtures and docs");
+    let run = patrol_git(&repo, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.findings(),
+        vec![brief(PAT, "old/docs/a.env", 1, &first)]
+    );
+    assert!(
+        run.summary("bytes_scanned") < 300_000,
+        "{}",
+        run.summary("bytes_scanned")
+    );
+
+    repo.git(&["mv", "fixtures/sample.env", "sample.env"]);
+    let moved_out = repo.commit_all("move the sample into the code");
+    let run = patrol_git(&repo, &[]);
+    assert_eq!(
+        run.findings(),
+        vec![
+            brief(PAT, "old/docs/a.env", 1, &first),
+            brief(PAT, "sample.env", 1, &moved_out),
+        ]
+    );
+
+    // The staged index judges a move the same way.
+    repo.git(&["mv", "sample.env", "fixtures/back.env"]);
+    repo.commit_all("back into fixtures");
+    repo.git(&["mv", "fixtures/back.env", "app.env"]);
+    let staged = report(&["staged"], repo.path());
+    assert_eq!(staged.code, 1, "{}", staged.stderr);
+    assert_eq!(staged.json["findings"][0]["path"], "app.env");
+    // And an excluded path is not read there either.
+    repo.git(&["reset", "-q", "--hard"]);
+    repo.write("fixtures/new.env", &format!("PAT={}\n", pat(31)));
+    repo.git(&["add", "fixtures/new.env"]);
+    let staged = report(&["staged"], repo.path());
+    assert_eq!(staged.code, 0, "{}", staged.stderr);
+    assert_eq!(staged.summary("files_scanned"), 0);
+}
+
 #[test]
 fn history_findings_go_through_baselines_and_sarif_like_file_findings() {
     let repo = Repo::new();

@@ -424,3 +424,90 @@ fn rules_list_shows_the_rules_in_effect() {
     let other = ids(&["rules", "list", "--config", "other.toml"]);
     assert_eq!(other, builtin);
 }
+
+/// Commands accept only the options they honour: the baseline commands write no report and
+/// verify nothing, `patrol merge` scans nothing and re-verifies nothing. Such an option used to
+/// be accepted and silently ignored (`baseline create --format sarif` wrote a baseline).
+#[test]
+fn options_a_command_would_ignore_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "src/a.env", format!("ADO_PAT={}\n", pat(76)));
+    let refused: &[&[&str]] = &[
+        &["baseline", "create", "--format", "sarif"],
+        &["baseline", "create", "--verify"],
+        &["baseline", "create", "--fail-on", "valid"],
+        &["baseline", "create", "--show-secrets"],
+        &["baseline", "check", "--format", "json"],
+        &["baseline", "check", "--verify"],
+        &["baseline", "check", "--summary", "s.md"],
+        &["merge", "r.json", "--verify"],
+        &["merge", "r.json", "--config", "c.toml"],
+        &["merge", "r.json", "--max-file-size", "1M"],
+        &["merge", "r.json", "--no-archives"],
+    ];
+    for args in refused {
+        let out = patrol(args, d);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("unexpected argument"), "{args:?}: {err}");
+    }
+    assert!(!d.join(".patrol-baseline.json").exists());
+    // What they do honour still works.
+    let out = patrol(
+        &[
+            "baseline",
+            "create",
+            "src",
+            "-q",
+            "--min-confidence",
+            "high",
+            "-o",
+            "b.json",
+        ],
+        d,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = patrol(
+        &[
+            "baseline",
+            "check",
+            "src",
+            "--baseline",
+            "b.json",
+            "-j",
+            "1",
+        ],
+        d,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = patrol(&["scan", "src", "--format", "json", "-o", "r.json"], d);
+    assert_eq!(out.status.code(), Some(1));
+    let out = patrol(
+        &[
+            "merge",
+            "r.json",
+            "--baseline",
+            "b.json",
+            "--format",
+            "sarif",
+        ],
+        d,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -85,7 +85,7 @@ pub fn ado(args: AdoArgs) -> Result<i32> {
     }
     let plan = plan(&args, &rest, shard.as_ref())?;
     if args.list {
-        print_list(&plan, args.common.format());
+        print_list(&plan, args.common.report.format());
         return Ok(EXIT_CLEAN);
     }
     pipeline::run(&args.common, || {
@@ -145,7 +145,7 @@ fn scan_organization(source: &Organization, prep: &Prepared) -> Result<Collected
         format!(
             "{:?}|{}|{}|{}|{:?}|{:?}",
             prep.opts.min_confidence,
-            args.common.max_file_size,
+            args.common.settings.max_file_size,
             prep.opts.archives,
             prep.opts.max_member_size,
             prep.opts.allow_values,
@@ -477,7 +477,7 @@ impl OrgRun<'_> {
                         let started = Instant::now();
                         let outcome = self.scan_one(p);
                         let n = done.fetch_add(1, Ordering::SeqCst) + 1;
-                        if !self.args.common.quiet {
+                        if !self.args.common.report.quiet {
                             eprintln!(
                                 "[{n}/{}] {}: {} ({:.1} s)",
                                 repos.len(),
@@ -529,7 +529,7 @@ impl OrgRun<'_> {
             &Selection::All,
             &self.prep.matcher,
             &self.prep.opts,
-            self.args.common.max_file_size,
+            self.args.common.settings.max_file_size,
             &counters,
             &warn,
             &|oid| self.record.contains(oid),
@@ -541,11 +541,6 @@ impl OrgRun<'_> {
             Ok(s) => s,
             Err(e) => return Outcome::Failed(e.to_string()),
         };
-        if let Err(e) =
-            crate::cmd::git::apply_excludes(&mut scanned.findings, &self.prep.config.exclude, &dir)
-        {
-            return Outcome::Failed(e.to_string());
-        }
         if let Err(e) = self.record.append(&scanned.clean_blobs) {
             crate::cmd::warn(format!(
                 "{name}: cannot update the record of scanned blobs: {e}"

@@ -5,7 +5,7 @@ use super::pipeline::{self, Settings};
 use super::scan::Files;
 use super::{EXIT_CLEAN, EXIT_FINDINGS, warn};
 use crate::baseline::{self, Baseline};
-use crate::cli::{BaselineCheckArgs, BaselineCommand, BaselineCreateArgs};
+use crate::cli::{BaselineCheckArgs, BaselineCommand, BaselineCreateArgs, BaselineScan};
 use crate::finding::FingerprintKey;
 use crate::gitleaks;
 use crate::outfile;
@@ -22,8 +22,6 @@ pub fn baseline(cmd: BaselineCommand) -> Result<i32> {
 /// `baseline create`: scan, or read a report, and write the baseline file.
 fn create(args: BaselineCreateArgs) -> Result<i32> {
     let out = args
-        .scan
-        .common
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from(baseline::DEFAULT_PATH));
@@ -53,8 +51,8 @@ fn create(args: BaselineCreateArgs) -> Result<i32> {
             }
         }
         None => {
-            let files = Files::new(&args.scan).with_key(Some(key));
-            let (findings, ..) = pipeline::collect(&args.scan.common, &files)?;
+            let files = files(&args.scan).with_key(Some(key));
+            let (findings, ..) = pipeline::collect(&args.scan.settings, args.scan.quiet, &files)?;
             Baseline::from_findings(&findings, args.with_paths, &key)
         }
     };
@@ -66,14 +64,12 @@ fn create(args: BaselineCreateArgs) -> Result<i32> {
 /// `baseline check`: list the entries no finding matches any more.
 fn check(mut args: BaselineCheckArgs) -> Result<i32> {
     let path = args
-        .scan
-        .common
         .baseline
         .take()
         .unwrap_or_else(|| PathBuf::from(baseline::DEFAULT_PATH));
     let b = Baseline::load(&path)?;
-    let files = Files::new(&args.scan).with_key(b.key());
-    let (findings, ..) = pipeline::collect(&args.scan.common, &files)?;
+    let files = files(&args.scan).with_key(b.key());
+    let (findings, ..) = pipeline::collect(&args.scan.settings, args.scan.quiet, &files)?;
     let stale = b.stale(&findings);
     for e in &stale {
         println!(
@@ -104,11 +100,12 @@ fn check(mut args: BaselineCheckArgs) -> Result<i32> {
 /// Baseline entries for the findings of a gitleaks report whose secrets patrol detects, with
 /// the rules and settings a scan would use.
 fn from_gitleaks(doc: serde_json::Value, args: &BaselineCreateArgs) -> Result<Baseline> {
-    let files = Files::new(&args.scan);
-    let threads = pipeline::init_threads(args.scan.common.threads);
+    let files = files(&args.scan);
+    let threads = pipeline::init_threads(args.scan.settings.threads);
     let prep = pipeline::prepare(
-        &args.scan.common,
-        pipeline::Source::load_config(&files, &args.scan.common)?,
+        &args.scan.settings,
+        None,
+        pipeline::Source::load_config(&files, &args.scan.settings)?,
         Settings::default(),
         threads,
     )?;
@@ -128,4 +125,9 @@ fn from_gitleaks(doc: serde_json::Value, args: &BaselineCreateArgs) -> Result<Ba
         ));
     }
     Ok(Baseline::from_entries(imported.entries))
+}
+
+/// The files a baseline command scans.
+fn files(scan: &BaselineScan) -> Files<'_> {
+    Files::new(&scan.targets, scan.settings.max_file_size)
 }

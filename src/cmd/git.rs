@@ -3,13 +3,13 @@
 
 use super::pipeline::{self, Collected, Prepared, Scope, Source, Status};
 use super::warn;
-use crate::cli::{CommonArgs, GitArgs};
+use crate::cli::{GitArgs, ScanSettings};
 use crate::config::Config;
 use crate::finding::Finding;
 use crate::source::git::{self, Counters, Phase, Selection};
 use crate::term;
 use crate::util::human_bytes;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use git2::Repository;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -24,7 +24,7 @@ pub fn git(args: GitArgs) -> Result<i32> {
             command: command_name(&args),
             repo,
             head_config: args.head_config,
-            max_file_size: args.common.max_file_size,
+            max_file_size: args.common.settings.max_file_size,
             counters: Counters::default(),
             started: Instant::now(),
         })
@@ -73,11 +73,11 @@ impl Source for History {
         config_root(&self.repo)
     }
 
-    fn load_config(&self, common: &CommonArgs) -> Result<(Config, Option<PathBuf>)> {
+    fn load_config(&self, settings: &ScanSettings) -> Result<(Config, Option<PathBuf>)> {
         history_config(
             &self.repo,
             self.head_config,
-            common.config.as_deref(),
+            settings.config.as_deref(),
             &self.config_root(),
         )
     }
@@ -101,18 +101,17 @@ impl Source for History {
             &self.counters,
             &warn,
         )?;
-        repository_findings(&self.repo, prep, scanned.findings, scanned.summary)
+        repository_findings(&self.repo, scanned.findings, scanned.summary)
     }
 }
 
-/// What `git` and `staged` end with: configured excludes, and the repository's provenance.
+/// What `git` and `staged` end with: the repository's provenance. (Configured excludes were
+/// applied before reading.)
 pub(super) fn repository_findings(
     repo: &Repository,
-    prep: &Prepared,
-    mut findings: Vec<Finding>,
+    findings: Vec<Finding>,
     summary: crate::finding::Summary,
 ) -> Result<Collected> {
-    apply_excludes(&mut findings, &prep.config.exclude, &config_root(repo))?;
     let scope = Scope {
         repository: Some(git::repository_info(repo)),
         remote_org: git::remote_org(repo),
@@ -196,30 +195,6 @@ fn head_config_text(repo: &Repository) -> Result<Option<String>> {
     let text = std::str::from_utf8(blob.content())
         .map_err(|_| anyhow::anyhow!("{HEAD_CONFIG}: not UTF-8"))?;
     Ok(Some(text.to_string()))
-}
-
-/// Drop findings under the configuration's `exclude` globs.
-pub(crate) fn apply_excludes(
-    findings: &mut Vec<Finding>,
-    globs: &[String],
-    root: &Path,
-) -> Result<()> {
-    if globs.is_empty() {
-        return Ok(());
-    }
-    let mut builder = ignore::gitignore::GitignoreBuilder::new(root);
-    for g in globs {
-        builder
-            .add_line(None, g)
-            .with_context(|| format!("bad exclude pattern '{g}'"))?;
-    }
-    let matcher = builder.build().context("bad exclude patterns")?;
-    findings.retain(|f| {
-        !matcher
-            .matched_path_or_any_parents(Path::new(f.file_path()), false)
-            .is_ignore()
-    });
-    Ok(())
 }
 
 /// The progress line of a history scan: its phase and counts so far.

@@ -22,7 +22,7 @@ use std::time::Instant;
 pub fn merge(mut args: MergeArgs) -> Result<i32> {
     let started = Instant::now();
     let mut rule_set = rules::builtin_rules();
-    for p in &args.common.rules {
+    for p in &args.rules {
         rules::merge_rules(&mut rule_set, rules::load_rules_path(p)?);
     }
     let mut merged = Merged::default();
@@ -43,9 +43,9 @@ pub fn merge(mut args: MergeArgs) -> Result<i32> {
         };
         added.with_context(|| format!("cannot read the report {}", path.display()))?;
     }
-    if args.common.sarif_category.is_none() {
+    if args.report.sarif_category.is_none() {
         // SARIF written under --sarif-category keeps it when merged again as SARIF.
-        args.common.sarif_category = merged.category();
+        args.report.sarif_category = merged.category();
     }
     let (findings, summary, repositories) = merged.finish();
     let incomplete = summary
@@ -63,7 +63,7 @@ pub fn merge(mut args: MergeArgs) -> Result<i32> {
         incomplete,
     };
     // The shards ran `patrol ado`: the merged report is that command's report.
-    pipeline::finish(&args.common, collected, started, None, &rule_set, "ado")
+    pipeline::finish(&args.report, collected, started, None, &rule_set, "ado")
 }
 
 /// A repository for SARIF's runs: `org/project/repo` and its provenance.

@@ -18,7 +18,7 @@ pub mod staged;
 use crate::cli::Command;
 use crate::report::{self, redact};
 use anyhow::Result;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Exit codes (README.md documents them).
 pub const EXIT_CLEAN: i32 = 0;
@@ -58,7 +58,7 @@ pub fn hide_panic_messages() {
 }
 
 /// Say why a command failed, leave the failure SARIF document where `failure_report` (from
-/// [`pipeline::failure_report`]) asks for one, and return the exit code.
+/// [`failure_report`]) asks for one, and return the exit code.
 pub fn fail(e: &anyhow::Error, failure_report: Option<&(PathBuf, String)>) -> i32 {
     // The message may name a path from the scanned tree: no raw control characters.
     let msg = error_text(e);
@@ -73,7 +73,7 @@ pub fn fail(e: &anyhow::Error, failure_report: Option<&(PathBuf, String)>) -> i3
     let msg = report::escape::printable(&msg);
     eprintln!("patrol: {msg}");
     if let Some((path, category)) = failure_report {
-        pipeline::write_failure_sarif(path, category, &msg);
+        write_failure_sarif(path, category, &msg);
     }
     EXIT_ERROR
 }
@@ -103,6 +103,34 @@ pub fn error_text(e: &anyhow::Error) -> String {
         text.push_str(&part);
     }
     text
+}
+
+/// Where a failed run must still leave a SARIF document: the `--output` of a scanning command
+/// run with `--format sarif`, and the category it reports under.
+pub fn failure_report(command: &Command) -> Option<(PathBuf, String)> {
+    let (common, name) = match command {
+        Command::Scan(a) => (&a.common.report, "scan"),
+        Command::Git(a) => (&a.common.report, git::command_name(a)),
+        Command::Staged(a) => (&a.common.report, "staged"),
+        Command::Ado(a) => (&a.common.report, "ado"),
+        Command::Merge(a) => (&a.report, "ado"),
+        _ => return None,
+    };
+    if common.format() != report::Format::Sarif {
+        return None;
+    }
+    let path = common.output.clone()?;
+    Some((path, pipeline::category(common, name)))
+}
+
+/// After an error (exit 2): write the failure SARIF document to `path`, so the pipeline step
+/// that uploads it reports the failure. A write that fails too is only warned about.
+pub fn write_failure_sarif(path: &Path, category: &str, error: &str) {
+    let pipeline = report::sarif::AzurePipelinesBuild::from_env(|k| std::env::var(k).ok());
+    let text = report::sarif::render_failure(error, category, pipeline.as_ref());
+    if let Err(e) = crate::outfile::write_output(path, text.as_bytes()) {
+        warn(format!("could not write the failure report either: {e:#}"));
+    }
 }
 
 pub use rules::check_rules;

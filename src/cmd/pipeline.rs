@@ -14,9 +14,10 @@
 
 use super::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, warn};
 use crate::baseline::Baseline;
-use crate::cli::{Command, CommonArgs, FailOn};
+use crate::cli::{CommonArgs, FailOn, ReportArgs, ScanSettings, VerifyArgs};
 use crate::config::Config;
 use crate::detect::Matcher;
+use crate::exclude::Excludes;
 use crate::finding::{Finding, FingerprintKey, OrgSource, RepositoryInfo, Summary, Verification};
 use crate::interrupt;
 use crate::outfile;
@@ -53,8 +54,11 @@ pub trait Source {
     fn config_root(&self) -> PathBuf;
     /// The configuration, and the file it came from (its `rules` entries are relative to it):
     /// `--config`, else `.patrol.toml` in [`Source::config_root`].
-    fn load_config(&self, common: &CommonArgs) -> Result<(Config, Option<PathBuf>)> {
-        Ok(Config::load(common.config.as_deref(), &self.config_root())?)
+    fn load_config(&self, settings: &ScanSettings) -> Result<(Config, Option<PathBuf>)> {
+        Ok(Config::load(
+            settings.config.as_deref(),
+            &self.config_root(),
+        )?)
     }
     /// What the command line sets in [`ScanOptions`] beyond the common options.
     fn settings(&self) -> Settings {
@@ -68,7 +72,7 @@ pub trait Source {
     fn scan(&self, unscanned: Self::Unscanned, prep: &Prepared) -> Result<Collected>;
 }
 
-/// Scan options a subcommand sets that [`CommonArgs`] does not hold.
+/// Scan options a subcommand sets that [`ScanSettings`] does not hold.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Settings {
     /// `patrol scan --scan-binary`.
@@ -126,12 +130,13 @@ impl Prepared {
 pub fn run<S: Source>(common: &CommonArgs, open: impl FnOnce() -> Result<S>) -> Result<i32> {
     let started = Instant::now();
     // Before reading anything, so that a refused PATROL_ADO_BASE_URL stops the run early.
-    let verify_opts = verify_options(common)?;
+    let verify_opts = verify_options(&common.verify)?;
     let source = open()?;
-    let (prep, collected) = collect_with(common, &source)?;
+    let baseline = common.report.baseline.as_deref();
+    let (prep, collected) = collect_with(&common.settings, common.report.quiet, baseline, &source)?;
     let rules = prep.rules();
     finish(
-        common,
+        &common.report,
         collected,
         started,
         verify_opts.as_ref(),
@@ -141,26 +146,34 @@ pub fn run<S: Source>(common: &CommonArgs, open: impl FnOnce() -> Result<S>) -> 
 }
 
 /// Steps 1 to 3 only: every finding the source holds (no baseline applied), and the rules in
-/// effect.
+/// effect. `quiet`: no progress line.
 pub fn collect<S: Source>(
-    common: &CommonArgs,
+    settings: &ScanSettings,
+    quiet: bool,
     source: &S,
 ) -> Result<(Vec<Finding>, Summary, Vec<Rule>)> {
-    let (prep, c) = collect_with(common, source)?;
+    let (prep, c) = collect_with(settings, quiet, None, source)?;
     Ok((c.findings, c.summary, prep.rules()))
 }
 
-fn collect_with<S: Source>(common: &CommonArgs, source: &S) -> Result<(Prepared, Collected)> {
-    let threads = init_threads(common.threads);
-    let loaded = source.load_config(common)?;
+/// Steps 1 to 3, fingerprinting with the key of the `baseline` file (when there is one and the
+/// source fixes none).
+fn collect_with<S: Source>(
+    scan: &ScanSettings,
+    quiet: bool,
+    baseline: Option<&Path>,
+    source: &S,
+) -> Result<(Prepared, Collected)> {
+    let threads = init_threads(scan.threads);
+    let loaded = source.load_config(scan)?;
     let settings = source.settings();
     let status = source.status();
-    let wanted = status.is_some() && term::progress_wanted(common.quiet);
+    let wanted = status.is_some() && term::progress_wanted(quiet);
     let status = status.unwrap_or_else(|| Box::new(String::new));
     let (prep, mut collected) = term::with_progress(wanted, status, || {
         // Compile the rules while the source reads what needs none.
         let (prep, unscanned) = std::thread::scope(|s| {
-            let building = s.spawn(|| prepare(common, loaded, settings, threads));
+            let building = s.spawn(|| prepare(scan, baseline, loaded, settings, threads));
             let unscanned = source.read();
             (
                 building.join().expect("rule compilation does not panic"),
@@ -177,31 +190,33 @@ fn collect_with<S: Source>(common: &CommonArgs, source: &S) -> Result<(Prepared,
 
 /// `--verify`'s options, `None` without it. Refuses a test override of the endpoints that
 /// names no loopback address.
-pub fn verify_options(common: &CommonArgs) -> Result<Option<VerifyOptions>> {
-    if !common.verify {
+pub fn verify_options(args: &VerifyArgs) -> Result<Option<VerifyOptions>> {
+    if !args.verify {
         return Ok(None);
     }
     Ok(Some(VerifyOptions::from_env(
-        common.verify_jobs as usize,
-        Duration::from_secs(common.verify_timeout),
-        Duration::from_secs(common.verify_deadline),
+        args.verify_jobs as usize,
+        Duration::from_secs(args.verify_timeout),
+        Duration::from_secs(args.verify_deadline),
     )?))
 }
 
 /// Rules and settings for a scan with the configuration `loaded` (and the file it came from):
-/// everything [`ScanOptions`] holds, and the matcher.
+/// everything [`ScanOptions`] holds, and the matcher. Fingerprints use the key of the
+/// `baseline` file unless `settings` fixes one.
 pub fn prepare(
-    common: &CommonArgs,
+    scan: &ScanSettings,
+    baseline: Option<&Path>,
     (config, cfg_path): (Config, Option<PathBuf>),
     settings: Settings,
     threads: usize,
 ) -> Result<Prepared> {
-    let rule_set = rules_in_effect(&config, cfg_path.as_deref(), &common.rules)?;
-    let min_confidence = common
+    let rule_set = rules_in_effect(&config, cfg_path.as_deref(), &scan.rules)?;
+    let min_confidence = scan
         .min_confidence
         .or(config.min_confidence)
         .unwrap_or(Confidence::Medium);
-    let fingerprint_key = match (settings.fingerprint_key, &common.baseline) {
+    let fingerprint_key = match (settings.fingerprint_key, baseline) {
         (Some(key), _) => Some(key),
         (None, Some(path)) => Baseline::load(path)?.key(),
         (None, None) => None,
@@ -216,9 +231,10 @@ pub fn prepare(
             .map(|r| regex::Regex::new(r))
             .collect::<Result<_, _>>()
             .map_err(|e| anyhow::anyhow!(crate::parse_error::regex_problem(&e)))?,
-        archives: !common.no_archives,
-        max_member_size: common.max_file_size,
+        archives: !scan.no_archives,
+        max_member_size: scan.max_file_size,
         fingerprint_key: fingerprint_key.unwrap_or_else(FingerprintKey::random),
+        excludes: Excludes::new(&config.exclude)?,
     };
     let matcher = Arc::new(Matcher::new(rule_set).map_err(anyhow::Error::msg)?);
     report::redact::watch_text_with(matcher.clone());
@@ -291,7 +307,7 @@ pub fn init_threads(n: Option<usize>) -> usize {
 /// Steps 4 to 6: drop baselined findings, cap, verify what is left (when asked), then report.
 /// `patrol merge` starts here, with findings from reports.
 pub fn finish(
-    common: &CommonArgs,
+    common: &ReportArgs,
     collected: Collected,
     started: Instant,
     verify_opts: Option<&VerifyOptions>,
@@ -304,7 +320,9 @@ pub fn finish(
         scope,
         incomplete,
     } = collected;
-    if common.fail_on == FailOn::Valid && verify_opts.is_none() {
+    let verified = |f: &Finding| f.verification != Verification::NotChecked;
+    // Merged reports carry the shards' verification.
+    if common.fail_on == FailOn::Valid && verify_opts.is_none() && !findings.iter().any(verified) {
         warn(
             "--fail-on valid without --verify: no finding is verified, so none fails the run"
                 .into(),
@@ -361,7 +379,7 @@ fn apply_remote_org(findings: &mut [Finding], org: &str) {
 }
 
 /// The SARIF category a run reports under: `--sarif-category`, else `patrol/<command>`.
-pub fn category(common: &CommonArgs, command: &str) -> String {
+pub fn category(common: &ReportArgs, command: &str) -> String {
     common
         .sarif_category
         .clone()
@@ -370,7 +388,7 @@ pub fn category(common: &CommonArgs, command: &str) -> String {
 
 /// Render and write the report; returns the exit code for the findings.
 fn emit(
-    common: &CommonArgs,
+    common: &ReportArgs,
     findings: &[Finding],
     summary: &Summary,
     rules: &[Rule],
@@ -437,34 +455,6 @@ fn emit(
     Ok(if failing { EXIT_FINDINGS } else { EXIT_CLEAN })
 }
 
-/// Where a failed run must still leave a SARIF document: the `--output` of a scanning command
-/// run with `--format sarif`, and the category it reports under.
-pub fn failure_report(command: &Command) -> Option<(PathBuf, String)> {
-    let (common, name) = match command {
-        Command::Scan(a) => (&a.common, "scan"),
-        Command::Git(a) => (&a.common, super::git::command_name(a)),
-        Command::Staged(a) => (&a.common, "staged"),
-        Command::Ado(a) => (&a.common, "ado"),
-        Command::Merge(a) => (&a.common, "ado"),
-        _ => return None,
-    };
-    if common.format() != report::Format::Sarif {
-        return None;
-    }
-    let path = common.output.clone()?;
-    Some((path, category(common, name)))
-}
-
-/// After an error (exit 2): write the failure SARIF document to `path`, so the pipeline step
-/// that uploads it reports the failure. A write that fails too is only warned about.
-pub fn write_failure_sarif(path: &Path, category: &str, error: &str) {
-    let pipeline = report::sarif::AzurePipelinesBuild::from_env(|k| std::env::var(k).ok());
-    let text = report::sarif::render_failure(error, category, pipeline.as_ref());
-    if let Err(e) = outfile::write_output(path, text.as_bytes()) {
-        warn(format!("could not write the failure report either: {e:#}"));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -478,8 +468,8 @@ mod tests {
             common: CommonArgs,
         }
         let t = T::parse_from(["t"]);
-        assert!(verify_options(&t.common).unwrap().is_none());
-        assert_eq!(t.common.verify_jobs, 4);
-        assert_eq!(t.common.verify_timeout, 10);
+        assert!(verify_options(&t.common.verify).unwrap().is_none());
+        assert_eq!(t.common.verify.verify_jobs, 4);
+        assert_eq!(t.common.verify.verify_timeout, 10);
     }
 }

@@ -2,7 +2,7 @@
 
 use super::pipeline::{self, Collected, Prepared, Scope, Settings, Source, Status};
 use super::warn;
-use crate::cli::ScanArgs;
+use crate::cli::{ScanArgs, Targets};
 use crate::finding::FingerprintKey;
 use crate::source::fs::{self as fsrc, WalkOptions};
 use anyhow::{Context, Result, bail};
@@ -11,12 +11,19 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 pub fn scan(args: ScanArgs) -> Result<i32> {
-    pipeline::run(&args.common, || Ok(Files::new(&args)))
+    pipeline::run(&args.common, || {
+        Ok(Files::new(
+            &args.targets,
+            args.common.settings.max_file_size,
+        ))
+    })
 }
 
 /// The paths of `patrol scan` (or stdin) as a source.
 pub struct Files<'a> {
-    args: &'a ScanArgs,
+    args: &'a Targets,
+    /// `--max-file-size`.
+    max_file_size: u64,
     /// Set by the baseline commands: their file's key.
     key: Option<FingerprintKey>,
     counters: fsrc::Counters,
@@ -24,9 +31,10 @@ pub struct Files<'a> {
 }
 
 impl<'a> Files<'a> {
-    pub fn new(args: &'a ScanArgs) -> Self {
+    pub fn new(args: &'a Targets, max_file_size: u64) -> Self {
         Files {
             args,
+            max_file_size,
             key: None,
             counters: fsrc::Counters::default(),
             started: Instant::now(),
@@ -96,7 +104,7 @@ impl Source for Files<'_> {
                 bail!("`-` (stdin) cannot be combined with other paths");
             }
             let (findings, summary) =
-                fsrc::scan_stdin(&prep.matcher, &prep.opts, args.common.max_file_size, &warn)
+                fsrc::scan_stdin(&prep.matcher, &prep.opts, self.max_file_size, &warn)
                     .context("cannot read stdin")?;
             return Ok(Collected {
                 findings,
@@ -107,7 +115,7 @@ impl Source for Files<'_> {
         let walk = WalkOptions {
             no_ignore: args.no_ignore,
             follow_symlinks: args.follow_symlinks,
-            max_file_size: args.common.max_file_size,
+            max_file_size: self.max_file_size,
             threads: prep.threads,
             exclude: prep.config.exclude.clone(),
         };

@@ -17,7 +17,7 @@ pub fn staged(args: StagedArgs) -> Result<i32> {
         git::tune_libgit2();
         Ok(Index {
             repo: open_for_commit(args.repo.as_deref())?,
-            max_file_size: args.common.max_file_size,
+            max_file_size: args.common.settings.max_file_size,
             files: AtomicU64::new(u64::MAX),
         })
     })
@@ -82,6 +82,6 @@ impl Source for Index {
             self.max_file_size,
             &warn,
         )?;
-        repository_findings(&self.repo, prep, findings, summary)
+        repository_findings(&self.repo, findings, summary)
     }
 }

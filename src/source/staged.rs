@@ -10,6 +10,7 @@
 //! holds at the same path is not news (as `patrol git` judges a merge commit).
 
 use crate::detect::Matcher;
+use crate::exclude::Excludes;
 use crate::finding::{Finding, Summary};
 use crate::scan::{ScanOptions, scan_blob};
 use crate::source::git::GitError;
@@ -90,13 +91,16 @@ fn blob_at(tree: &Tree, path: &Path) -> Option<Oid> {
         .map(|e| e.id())
 }
 
+/// `(new blob, the parents' blobs at the same path, path)`; no parent blob means the path is
+/// new (or a rename target).
+type Arriving = (Oid, Vec<Oid>, String);
+
 /// What the index changes relative to HEAD: the blobs to scan, found without any rule.
 pub struct StagedChanges {
-    /// `(new blob, the parents' blobs at the same path, path)`; no parent blob means the path
-    /// is new (or a rename target).
-    arriving: Vec<(Oid, Vec<Oid>, String)>,
-    /// Blobs that leave a path in this change: one reappearing elsewhere is a move.
-    leaving: HashSet<Oid>,
+    arriving: Vec<Arriving>,
+    /// Blobs that leave a path in this change, and the path: one reappearing elsewhere is a
+    /// move (unless it left an excluded path).
+    leaving: Vec<(Oid, String)>,
 }
 
 impl StagedChanges {
@@ -107,6 +111,20 @@ impl StagedChanges {
 
     pub fn is_empty(&self) -> bool {
         self.arriving.is_empty()
+    }
+
+    /// The changes outside what `excludes` names: blobs arriving there are not read, and a
+    /// blob leaving there is no move's source.
+    fn without(self, excludes: &Excludes) -> (Vec<Arriving>, HashSet<Oid>) {
+        let mut arriving = self.arriving;
+        arriving.retain(|(_, _, path)| !excludes.excludes_file(path));
+        let leaving = self
+            .leaving
+            .into_iter()
+            .filter(|(_, path)| !excludes.excludes_file(path))
+            .map(|(oid, _)| oid)
+            .collect();
+        (arriving, leaving)
     }
 }
 
@@ -131,13 +149,14 @@ pub fn staged_changes(repo: &Repository, warn: &dyn Fn(String)) -> Result<Staged
         .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut diff_opts))
         .map_err(|e| repo_err("compare the index with HEAD", e))?;
 
-    let mut leaving: HashSet<Oid> = HashSet::new();
+    let mut leaving = Vec::new();
     let mut arriving = Vec::new();
     let mut gitlinks = 0u64;
     for delta in diff.deltas() {
         let (old, new) = (delta.old_file(), delta.new_file());
         if matches!(delta.status(), Delta::Deleted | Delta::Modified) {
-            leaving.insert(old.id());
+            let path = String::from_utf8_lossy(old.path_bytes().unwrap_or_default()).into_owned();
+            leaving.push((old.id(), path));
         }
         match delta.status() {
             Delta::Added | Delta::Modified | Delta::Typechange | Delta::Copied | Delta::Renamed => {
@@ -180,7 +199,8 @@ pub fn staged_changes(repo: &Repository, warn: &dyn Fn(String)) -> Result<Staged
 }
 
 /// Scan the blobs of `changes`, keeping only the secrets the change adds. `warn` receives one
-/// line per skipped or unreadable blob.
+/// line per skipped or unreadable blob. Paths the configuration excludes are not read, and a
+/// blob leaving one is not a move.
 pub fn scan_staged(
     repo: &Repository,
     changes: StagedChanges,
@@ -189,7 +209,7 @@ pub fn scan_staged(
     max_file_size: u64,
     warn: &dyn Fn(String),
 ) -> Result<(Vec<Finding>, Summary), GitError> {
-    let StagedChanges { arriving, leaving } = changes;
+    let (arriving, leaving) = changes.without(&opts.excludes);
     let mut old_keys: HashMap<Oid, Vec<CarriedKey>> = HashMap::new();
     let mut summary = Summary::default();
     let mut findings = Vec::new();

@@ -6,15 +6,18 @@ use super::history::RepoPool;
 use super::introduced;
 use super::oidmap::OidMap;
 use super::provenance::Record;
+use crate::exclude::Excludes;
 use git2::{Oid, Repository};
 use rayon::prelude::*;
 use std::collections::HashSet;
 
-/// The introduction records of the blobs in `wanted`, over every commit in `commits`.
+/// The introduction records of the blobs in `wanted`, over every commit in `commits`, at
+/// paths `excludes` does not name.
 pub fn records(
     pool: &RepoPool,
     commits: &[Oid],
     wanted: &HashSet<Oid>,
+    excludes: &Excludes,
     cannot_open: &(dyn Fn(git2::Error) + Sync),
 ) -> Vec<Record> {
     let memo = TreeMemo::new(wanted);
@@ -22,7 +25,7 @@ pub fn records(
         .par_iter()
         .with_min_len(8)
         .fold(Vec::new, |mut records, &id| {
-            if let Err(e) = pool.with(|r| attribute_commit(r, id, &memo, &mut records)) {
+            if let Err(e) = pool.with(|r| attribute_commit(r, id, &memo, excludes, &mut records)) {
                 cannot_open(e);
             }
             records
@@ -126,6 +129,7 @@ pub fn attribute_commit(
     repo: &Repository,
     id: Oid,
     memo: &TreeMemo<'_>,
+    excludes: &Excludes,
     records: &mut Vec<Record>,
 ) {
     // Unreadable objects were reported while discovering; here they only mean no record.
@@ -147,7 +151,8 @@ pub fn attribute_commit(
     if !memo.holds(repo, tree.id()) && !parents.iter().any(|p| memo.holds(repo, p.id())) {
         return;
     }
-    let found = introduced::introduced_within(repo, &tree, &parents, &|t| memo.holds(repo, t));
+    let relevant = |t| memo.holds(repo, t);
+    let found = introduced::introduced_within(repo, &tree, &parents, &relevant, excludes);
     let moved_from: Vec<Oid> = found
         .removed
         .iter()

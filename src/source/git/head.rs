@@ -6,6 +6,8 @@
 //! Reads `HEAD`'s trees only (no blob contents): the blobs of `HEAD` that hold secrets were
 //! already scanned with the rest of the history, and their findings are looked up by blob id.
 
+use super::introduced::PathArena;
+use crate::exclude::Excludes;
 use crate::finding::{AtHead, Finding, Place};
 use git2::{ObjectType, Oid, Repository};
 use std::collections::HashMap;
@@ -16,13 +18,15 @@ pub struct HeadSecrets {
 }
 
 impl HeadSecrets {
-    /// Walk `HEAD`'s tree for the blobs in `by_blob` (blobs with findings, by id); `None` when
-    /// `HEAD` is not a commit among `scanned` (then this scan cannot say what `HEAD` holds) or
-    /// a tree of it cannot be read (presence is then unknown, never guessed).
+    /// Walk `HEAD`'s tree for the blobs in `by_blob` (blobs with findings, by id), leaving out
+    /// what `excludes` names; `None` when `HEAD` is not a commit among `scanned` (then this
+    /// scan cannot say what `HEAD` holds) or a tree of it cannot be read (presence is then
+    /// unknown, never guessed).
     pub fn collect(
         repo: &Repository,
         scanned: &[Oid],
         by_blob: &HashMap<Oid, Vec<Finding>>,
+        excludes: &Excludes,
     ) -> Option<HeadSecrets> {
         let head = repo.head().ok()?.peel_to_commit().ok()?;
         if !scanned.contains(&head.id()) {
@@ -31,31 +35,35 @@ impl HeadSecrets {
         let mut places: HashMap<(String, String), Vec<Finding>> = HashMap::new();
         // Paths as (parent, name) links, built into a string only for the blobs that matter:
         // a hostile tree nested 100,000 deep must cost memory in its depth, not its square.
-        let mut names: Vec<(Option<usize>, Vec<u8>)> = Vec::new();
-        let mut pending: Vec<(Oid, Option<usize>)> = vec![(head.tree_id(), None)];
+        let mut paths = PathArena::default();
+        let mut pending: Vec<(Oid, usize)> = vec![(head.tree_id(), PathArena::ROOT)];
         while let Some((tree_id, dir)) = pending.pop() {
             let tree = repo.find_tree(tree_id).ok()?;
             for entry in tree.iter() {
-                match entry.kind() {
-                    Some(ObjectType::Tree) => {
-                        names.push((dir, entry.name_bytes().to_vec()));
-                        pending.push((entry.id(), Some(names.len() - 1)));
-                    }
-                    Some(ObjectType::Blob) => {
-                        let Some(found) = by_blob.get(&entry.id()) else {
-                            continue;
-                        };
-                        let path = path_of(&names, dir, entry.name_bytes());
-                        for f in found {
-                            let mut at = f.clone();
-                            at.set_file_path(&path);
-                            places
-                                .entry((f.rule_id.clone(), f.fingerprint.clone()))
-                                .or_default()
-                                .push(at);
-                        }
-                    }
-                    _ => {}
+                let (kind, name) = (entry.kind(), entry.name_bytes());
+                let is_tree = kind == Some(ObjectType::Tree);
+                let wanted = match kind {
+                    Some(ObjectType::Tree) => true,
+                    Some(ObjectType::Blob) => by_blob.contains_key(&entry.id()),
+                    _ => false,
+                };
+                if !wanted
+                    || !excludes.is_empty() && excludes.excludes(&paths.file(dir, name), is_tree)
+                {
+                    continue;
+                }
+                if is_tree {
+                    pending.push((entry.id(), paths.child(dir, name)));
+                    continue;
+                }
+                let path = String::from_utf8_lossy(&paths.file(dir, name)).into_owned();
+                for f in &by_blob[&entry.id()] {
+                    let mut at = f.clone();
+                    at.set_file_path(&path);
+                    places
+                        .entry((f.rule_id.clone(), f.fingerprint.clone()))
+                        .or_default()
+                        .push(at);
                 }
             }
         }
@@ -92,14 +100,4 @@ impl HeadSecrets {
             });
         }
     }
-}
-
-fn path_of(names: &[(Option<usize>, Vec<u8>)], mut dir: Option<usize>, name: &[u8]) -> String {
-    let mut parts: Vec<&[u8]> = vec![name];
-    while let Some(i) = dir {
-        parts.push(&names[i].1);
-        dir = names[i].0;
-    }
-    parts.reverse();
-    String::from_utf8_lossy(&parts.join(&b'/')).into_owned()
 }

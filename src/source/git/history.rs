@@ -9,7 +9,7 @@ use crate::finding::Finding;
 use crate::scan::{ScanOptions, scan_blob};
 use git2::{Oid, Repository};
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
@@ -36,6 +36,11 @@ pub struct Ctx<'a> {
     pub blobs: OidMap<BlobState>,
     /// Every tree walked: each unique tree is read once per scan, however many commits share it.
     pub trees: OidMap<()>,
+    /// With `exclude` globs, every tree walked and where: what is excluded beneath a tree
+    /// depends on its path, so a tree met at another path is walked again there.
+    trees_at: OidMap<HashSet<Box<[u8]>>>,
+    /// Blobs met only at excluded paths so far: not read, and not orphans either.
+    excluded: OidMap<()>,
     pub counters: &'a Counters,
     pub warn: &'a (dyn Fn(String) + Sync),
     /// Findings that are not in a tree's blob (commit messages).
@@ -60,6 +65,8 @@ impl<'a> Ctx<'a> {
             max_file_size,
             blobs: OidMap::default(),
             trees: OidMap::default(),
+            trees_at: OidMap::default(),
+            excluded: OidMap::default(),
             counters,
             warn,
             extra: Mutex::new(Vec::new()),
@@ -72,6 +79,15 @@ impl<'a> Ctx<'a> {
             ctx.trees.set(oid, ());
         }
         ctx
+    }
+
+    /// Whether tree `oid` at `path` is walked for the first time (and now claimed).
+    fn first_walk(&self, oid: Oid, path: impl FnOnce() -> Vec<u8>) -> bool {
+        if self.opts.excludes.is_empty() {
+            return self.trees.claim(oid, ());
+        }
+        // Trees before a range's base count as walked wherever they sit.
+        self.trees.get(oid).is_none() && self.trees_at.claim_at(oid, path().into())
     }
 }
 
@@ -221,8 +237,9 @@ pub fn discover_tree(
     };
     let mut paths = introduced::PathArena::default();
     let mut stack: Vec<(Oid, usize)> = vec![(root, introduced::PathArena::ROOT)];
+    let excludes = &ctx.opts.excludes;
     while let Some((oid, dir)) = stack.pop() {
-        if !ctx.trees.claim(oid, ()) {
+        if !ctx.first_walk(oid, || paths.path(dir)) {
             continue;
         }
         let tree = match repo.find_tree(oid) {
@@ -237,7 +254,20 @@ pub fn discover_tree(
             }
         };
         for entry in tree.iter() {
-            match entry.kind() {
+            let kind = entry.kind();
+            if !excludes.is_empty()
+                && matches!(kind, Some(git2::ObjectType::Tree | git2::ObjectType::Blob))
+                && excludes.excludes(
+                    &paths.file(dir, entry.name_bytes()),
+                    kind == Some(git2::ObjectType::Tree),
+                )
+            {
+                if kind == Some(git2::ObjectType::Blob) {
+                    ctx.excluded.set(entry.id(), ());
+                }
+                continue;
+            }
+            match kind {
                 Some(git2::ObjectType::Tree) => {
                     stack.push((entry.id(), paths.child(dir, entry.name_bytes())))
                 }
@@ -387,11 +417,14 @@ pub fn claim_orphans(
     notes: &objects::NotesHistory,
     ctx: &Ctx<'_>,
     blobs: &mut Vec<Found>,
-) -> std::collections::HashSet<Oid> {
-    let note_blobs: std::collections::HashSet<Oid> = notes.blobs.iter().map(|(b, _)| *b).collect();
-    let mut orphans = std::collections::HashSet::new();
+) -> HashSet<Oid> {
+    let note_blobs: HashSet<Oid> = notes.blobs.iter().map(|(b, _)| *b).collect();
+    let mut orphans = HashSet::new();
     for &b in &odb.blobs {
-        if !note_blobs.contains(&b) && ctx.blobs.claim(b, BlobState::Pending) {
+        if !note_blobs.contains(&b)
+            && ctx.excluded.get(b).is_none()
+            && ctx.blobs.claim(b, BlobState::Pending)
+        {
             orphans.insert(b);
             blobs.push((b, Vec::new()));
         }

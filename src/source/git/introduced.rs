@@ -7,8 +7,11 @@
 //! what none of its parents had). A blob that the same commit removed or replaced elsewhere is a
 //! move, not an introduction: a renamed file keeps being reported at the path where it first
 //! entered. Unchanged subtrees are skipped by id, so the cost follows the size of the change,
-//! not the size of the tree.
+//! not the size of the tree. A path the configuration excludes is treated as absent on both
+//! sides: nothing is introduced there, and a blob that leaves it is not moved but new where it
+//! lands.
 
+use crate::exclude::Excludes;
 use git2::{ObjectType, Oid, Repository, Tree};
 use std::collections::HashSet;
 
@@ -17,10 +20,6 @@ use std::collections::HashSet;
 pub struct Introduced {
     /// `(blob id, repository-relative path)` pairs the commit introduced.
     pub blobs: Vec<(Oid, Vec<u8>)>,
-    /// Submodule entries (gitlinks) the commit added or moved; never scanned.
-    pub gitlinks: u64,
-    /// Trees that could not be read: `(tree id, path)`.
-    pub unreadable: Vec<(Oid, String)>,
     /// Blobs that left a path in this commit (deleted, replaced or renamed away), when the
     /// commit introduced anything: a renamed-and-edited file's old version is among them.
     pub removed: Vec<Oid>,
@@ -30,29 +29,41 @@ pub struct Introduced {
 struct Walk<'r> {
     /// Whether a subtree can hold a blob of interest.
     relevant: &'r dyn Fn(Oid) -> bool,
+    excludes: &'r Excludes,
     out: Introduced,
     /// Directories that are new at a path: expanded after the removed side is known.
     added_trees: Vec<(Oid, usize)>,
     paths: PathArena,
-    removed_trees: Vec<Oid>,
+    /// Directories that left a path: `(tree id, its path in Walk::paths)`.
+    removed_trees: Vec<(Oid, usize)>,
     removed_blobs: HashSet<Oid>,
 }
 
-/// Compare `tree` with `parents` (the parents' root trees, first parent first).
-pub fn introduced(repo: &Repository, tree: &Tree<'_>, parents: &[Tree<'_>]) -> Introduced {
-    introduced_within(repo, tree, parents, &|_| true)
+impl Walk<'_> {
+    /// Whether the entry `name` in directory `dir` is excluded (and so treated as absent).
+    fn excluded(&self, dir: usize, name: &[u8], kind: Option<ObjectType>) -> bool {
+        !self.excludes.is_empty()
+            && matches!(kind, Some(ObjectType::Tree | ObjectType::Blob))
+            && self
+                .excludes
+                .excludes(&self.paths.file(dir, name), kind == Some(ObjectType::Tree))
+    }
 }
 
-/// [`introduced`], descending only into subtrees for which `relevant` holds (on either side):
-/// when only a few blobs matter, the comparison skips every directory that cannot hold them.
+/// Compare `tree` with `parents` (the parents' root trees, first parent first), descending
+/// only into subtrees for which `relevant` holds (on either side): when only a few blobs
+/// matter, the comparison skips every directory that cannot hold them. Paths `excludes`
+/// names are treated as absent.
 pub fn introduced_within(
     repo: &Repository,
     tree: &Tree<'_>,
     parents: &[Tree<'_>],
     relevant: &dyn Fn(Oid) -> bool,
+    excludes: &Excludes,
 ) -> Introduced {
     let mut walk = Walk {
         relevant,
+        excludes,
         out: Introduced::default(),
         added_trees: Vec::new(),
         paths: PathArena::default(),
@@ -66,7 +77,7 @@ pub fn introduced_within(
         compare(repo, &tree, &parents, prefix, &mut walk, &mut pending);
     }
 
-    let removed_tree_ids: HashSet<Oid> = walk.removed_trees.iter().copied().collect();
+    let removed_tree_ids: HashSet<Oid> = walk.removed_trees.iter().map(|t| t.0).collect();
     let added_trees = std::mem::take(&mut walk.added_trees);
     for (oid, dir) in added_trees {
         // A directory moved as is: nothing in it is new.
@@ -75,8 +86,8 @@ pub fn introduced_within(
         }
     }
     if !walk.out.blobs.is_empty() && !parents.is_empty() {
-        for oid in std::mem::take(&mut walk.removed_trees) {
-            expand(repo, oid, PathArena::ROOT, &mut walk, Side::Removed);
+        for (oid, dir) in std::mem::take(&mut walk.removed_trees) {
+            expand(repo, oid, dir, &mut walk, Side::Removed);
         }
         let removed = &walk.removed_blobs;
         walk.out.blobs.retain(|(oid, _)| !removed.contains(oid));
@@ -150,6 +161,9 @@ fn compare<'r>(
         let name = entry.name_bytes();
         let oid = entry.id();
         let kind = entry.kind();
+        if walk.excluded(dir, name, kind) {
+            continue;
+        }
         let mut parent_subtrees = Vec::new();
         let mut unchanged = false;
         for p in parents {
@@ -176,32 +190,21 @@ fn compare<'r>(
                 walk.added_trees.push((oid, sub));
             }
             Some(ObjectType::Tree) => {
-                let mut subs = Vec::with_capacity(parent_subtrees.len());
-                let sub_dir = walk.paths.child(dir, name);
-                let lossy =
-                    |w: &Walk<'_>| String::from_utf8_lossy(&w.paths.path(sub_dir)).into_owned();
-                for pid in parent_subtrees {
-                    match repo.find_tree(pid) {
-                        Ok(t) => subs.push(t),
-                        Err(_) => {
-                            let path = lossy(walk);
-                            walk.out.unreadable.push((pid, path));
-                        }
-                    }
-                }
-                match repo.find_tree(oid) {
-                    Ok(sub) => pending.push((sub, subs, sub_dir)),
-                    Err(_) => {
-                        let path = lossy(walk);
-                        walk.out.unreadable.push((oid, path));
-                    }
+                // Unreadable trees were counted and named when history was first read; here
+                // they only mean nothing to compare.
+                let subs = parent_subtrees
+                    .into_iter()
+                    .filter_map(|pid| repo.find_tree(pid).ok())
+                    .collect();
+                if let Ok(sub) = repo.find_tree(oid) {
+                    let sub_dir = walk.paths.child(dir, name);
+                    pending.push((sub, subs, sub_dir));
                 }
             }
             Some(ObjectType::Blob) => {
                 let path = walk.paths.file(dir, name);
                 walk.out.blobs.push((oid, path));
             }
-            Some(ObjectType::Commit) => walk.out.gitlinks += 1,
             _ => {}
         }
     }
@@ -212,7 +215,7 @@ fn compare<'r>(
             let same = tree
                 .get_name_bytes(pe.name_bytes())
                 .is_some_and(|e| e.id() == pe.id());
-            if same {
+            if same || walk.excluded(dir, pe.name_bytes(), pe.kind()) {
                 continue;
             }
             match pe.kind() {
@@ -225,7 +228,8 @@ fn compare<'r>(
                         .is_some_and(|e| e.kind() == Some(ObjectType::Tree));
                     // A subtree changed in place is compared entry by entry above.
                     if !still_tree && (walk.relevant)(pe.id()) {
-                        walk.removed_trees.push(pe.id());
+                        let sub = walk.paths.child(dir, pe.name_bytes());
+                        walk.removed_trees.push((pe.id(), sub));
                     }
                 }
                 _ => {}
@@ -240,44 +244,42 @@ enum Side {
     Removed,
 }
 
-/// Every blob under a tree, without recursion (deep trees cannot overflow the stack).
+/// Every blob under a tree, without recursion (deep trees cannot overflow the stack). On the
+/// removed side each tree is expanded once, unless excludes make its path matter.
 fn expand(repo: &Repository, root: Oid, root_dir: usize, walk: &mut Walk<'_>, side: Side) {
     let mut stack = vec![(root, root_dir)];
     let mut seen_trees = HashSet::new();
+    let paths_matter = !walk.excludes.is_empty();
     while let Some((oid, dir)) = stack.pop() {
-        if side == Side::Removed && !seen_trees.insert(oid) {
+        if side == Side::Removed && !paths_matter && !seen_trees.insert(oid) {
             continue;
         }
-        let tree = match repo.find_tree(oid) {
-            Ok(t) => t,
-            Err(_) => {
-                if side == Side::Added {
-                    let path = String::from_utf8_lossy(&walk.paths.path(dir)).into_owned();
-                    walk.out.unreadable.push((oid, path));
-                }
-                continue;
-            }
+        // Unreadable trees were counted and named when history was first read.
+        let Ok(tree) = repo.find_tree(oid) else {
+            continue;
         };
         for entry in tree.iter() {
-            if entry.kind() == Some(ObjectType::Tree) && !(walk.relevant)(entry.id()) {
+            let (kind, name) = (entry.kind(), entry.name_bytes());
+            if kind == Some(ObjectType::Tree) && !(walk.relevant)(entry.id())
+                || walk.excluded(dir, name, kind)
+            {
                 continue;
             }
-            match (entry.kind(), side) {
-                (Some(ObjectType::Tree), Side::Added) => {
-                    let sub = walk.paths.child(dir, entry.name_bytes());
-                    stack.push((entry.id(), sub));
-                }
-                (Some(ObjectType::Tree), Side::Removed) => {
+            match (kind, side) {
+                (Some(ObjectType::Tree), Side::Removed) if !paths_matter => {
                     stack.push((entry.id(), PathArena::ROOT))
                 }
+                (Some(ObjectType::Tree), _) => {
+                    let sub = walk.paths.child(dir, name);
+                    stack.push((entry.id(), sub));
+                }
                 (Some(ObjectType::Blob), Side::Added) => {
-                    let path = walk.paths.file(dir, entry.name_bytes());
+                    let path = walk.paths.file(dir, name);
                     walk.out.blobs.push((entry.id(), path));
                 }
                 (Some(ObjectType::Blob), Side::Removed) => {
                     walk.removed_blobs.insert(entry.id());
                 }
-                (Some(ObjectType::Commit), Side::Added) => walk.out.gitlinks += 1,
                 _ => {}
             }
         }
@@ -358,7 +360,7 @@ mod tests {
             .iter()
             .map(|p| repo.find_tree(tree(repo, p)).unwrap())
             .collect();
-        let mut v: Vec<String> = introduced(repo, &t, &ps)
+        let mut v: Vec<String> = introduced_within(repo, &t, &ps, &|_| true, &Excludes::default())
             .blobs
             .into_iter()
             .map(|(_, p)| String::from_utf8(p).unwrap())
@@ -424,13 +426,45 @@ mod tests {
     }
 
     #[test]
-    fn submodules_are_counted_not_introduced() {
+    fn submodules_are_not_introduced() {
         let (_d, r) = repo();
-        let t = r
-            .find_tree(tree(&r, &[("vendor/lib", "@gitlink"), ("a.txt", "a")]))
-            .unwrap();
-        let found = introduced(&r, &t, &[]);
-        assert_eq!(found.gitlinks, 1);
-        assert_eq!(found.blobs.len(), 1);
+        let files = [("vendor/lib", "@gitlink"), ("a.txt", "a")];
+        assert_eq!(paths(&r, &files, &[]), ["a.txt"]);
+    }
+
+    #[test]
+    fn excluded_paths_are_absent_on_both_sides() {
+        let (_d, r) = repo();
+        let excludes = Excludes::new(&["fixtures/".into(), "*.lock".into()]).unwrap();
+        let introduced = |files: &[(&str, &str)], parents: &[&[(&str, &str)]]| {
+            let t = r.find_tree(tree(&r, files)).unwrap();
+            let ps: Vec<Tree<'_>> = parents
+                .iter()
+                .map(|p| r.find_tree(tree(&r, p)).unwrap())
+                .collect();
+            let mut v: Vec<String> = introduced_within(&r, &t, &ps, &|_| true, &excludes)
+                .blobs
+                .into_iter()
+                .map(|(_, p)| String::from_utf8(p).unwrap())
+                .collect();
+            v.sort();
+            v
+        };
+        let root = [
+            ("fixtures/x.env", "secret"),
+            ("a.lock", "l"),
+            ("src/a.rs", "a"),
+        ];
+        assert_eq!(introduced(&root, &[]), ["src/a.rs"]);
+        // Moved out of an excluded directory: new where it lands (without excludes, a move).
+        let moved = [("src/x.env", "secret"), ("a.lock", "l"), ("src/a.rs", "a")];
+        assert_eq!(introduced(&moved, &[&root]), ["src/x.env"]);
+        assert!(paths(&r, &moved, &[&root]).is_empty());
+        // A whole directory moved out of an excluded one.
+        let deep = [("fixtures/d/x.env", "secret"), ("src/a.rs", "a")];
+        let out = [("d/x.env", "secret"), ("src/a.rs", "a")];
+        assert_eq!(introduced(&out, &[&deep]), ["d/x.env"]);
+        // Moved into an excluded directory: nothing new anywhere.
+        assert!(introduced(&deep, &[&out]).is_empty());
     }
 }

@@ -306,21 +306,21 @@ pub fn scan_history_skipping(
         .extra
         .into_inner()
         .expect("no panics while holding the lock");
-    for oid in &orphans {
-        for mut f in by_blob.remove(oid).unwrap_or_default() {
-            f.set_file_path(&objects::object_path(*oid));
-            f.unreachable = true;
-            extra.push(f);
-        }
-    }
+    extra.extend(orphan_findings(&orphans, &mut by_blob));
     let records = if by_blob.is_empty() {
         Vec::new()
     } else {
         let wanted: HashSet<Oid> = by_blob.keys().copied().collect();
-        attribute::records(&pool, &listed.commits, &wanted, &cannot_open)
+        attribute::records(
+            &pool,
+            &listed.commits,
+            &wanted,
+            &opts.excludes,
+            &cannot_open,
+        )
     };
     drop(pool);
-    let at_head = head::HeadSecrets::collect(repo, &listed.commits, &by_blob);
+    let at_head = head::HeadSecrets::collect(repo, &listed.commits, &by_blob, &opts.excludes);
     let mut attributor = provenance::Attributor::new(repo, matcher, opts, max_file_size, by_blob);
     let findings = attributor.attribute(&records, warn);
     let found = Found {
@@ -341,6 +341,22 @@ pub fn scan_history_skipping(
         counters,
         warn,
     )
+}
+
+/// The findings of the blobs no tree holds, named by object id and marked unreachable.
+fn orphan_findings(
+    orphans: &HashSet<Oid>,
+    by_blob: &mut std::collections::HashMap<Oid, Vec<Finding>>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for oid in orphans {
+        for mut f in by_blob.remove(oid).unwrap_or_default() {
+            f.set_file_path(&objects::object_path(*oid));
+            f.unreachable = true;
+            out.push(f);
+        }
+    }
+    out
 }
 
 /// The findings of the scanning phases, before tags and notes join them.

@@ -3,7 +3,7 @@
 //! by the id's first byte so that workers rarely wait for each other.
 
 use git2::Oid;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
 const SHARDS: usize = 64;
@@ -50,6 +50,13 @@ impl<V> OidMap<V> {
                 .expect("no panics while holding the lock")
                 .into_iter()
         })
+    }
+}
+
+impl OidMap<HashSet<Box<[u8]>>> {
+    /// Insert `(oid, key)` unless it is there already; true when inserted.
+    pub fn claim_at(&self, oid: Oid, key: Box<[u8]>) -> bool {
+        self.shard(oid).entry(oid).or_default().insert(key)
     }
 }
 

@@ -6,6 +6,9 @@ use crate::rules::Confidence;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+mod ado;
+pub use ado::{AdoArgs, Balance, Forks, MergeArgs};
+
 /// find leaked Azure DevOps personal access tokens, Azure keys and HTTP Basic credentials in
 /// files and git history
 #[derive(Debug, Parser)]
@@ -70,7 +73,8 @@ pub enum BaselineCommand {
     Check(BaselineCheckArgs),
 }
 
-/// `--output` names the baseline file (default `.patrol-baseline.json`).
+/// `patrol baseline create`: a scan's options, without the report's (the baseline file is
+/// the output).
 #[derive(Debug, Args)]
 pub struct BaselineCreateArgs {
     /// Key entries by path too (default: rule and secret hash only, so moves and renames
@@ -81,15 +85,34 @@ pub struct BaselineCreateArgs {
     /// scan, git or staged) or gitleaks' (`--report-format json`, not redacted).
     #[arg(long, value_name = "REPORT")]
     pub from: Option<PathBuf>,
+    /// The baseline file to write (default `.patrol-baseline.json`; an existing one keeps its
+    /// fingerprint key).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
     #[command(flatten)]
-    pub scan: ScanArgs,
+    pub scan: BaselineScan,
 }
 
-/// `--baseline` names the baseline file (default `.patrol-baseline.json`).
+/// `patrol baseline check`.
 #[derive(Debug, Args)]
 pub struct BaselineCheckArgs {
+    /// The baseline file to check (default `.patrol-baseline.json`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
     #[command(flatten)]
-    pub scan: ScanArgs,
+    pub scan: BaselineScan,
+}
+
+/// The scan behind a baseline command: what is read and what it runs with.
+#[derive(Debug, Args)]
+pub struct BaselineScan {
+    #[command(flatten)]
+    pub targets: Targets,
+    #[command(flatten)]
+    pub settings: ScanSettings,
+    /// No progress line.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -156,9 +179,22 @@ pub struct FakeTokenArgs {
     pub broken: bool,
 }
 
-/// Options shared by every scanning command.
+/// Options shared by every scanning command: what the scan runs with, how its report is
+/// written, and live verification.
 #[derive(Debug, Args, Clone)]
 pub struct CommonArgs {
+    #[command(flatten)]
+    pub report: ReportArgs,
+    #[command(flatten)]
+    pub settings: ScanSettings,
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+}
+
+/// How a report is written, which findings it leaves out, and what makes the exit code 1
+/// (every command that reports findings, `patrol merge` included).
+#[derive(Debug, Args, Clone)]
+pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: OutputFormat,
@@ -174,6 +210,30 @@ pub struct CommonArgs {
     /// Show secrets in full instead of redacted (first 4 characters).
     #[arg(long)]
     pub show_secrets: bool,
+    /// Print only the summary line (human format).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Colours: auto (on a terminal), always, never.
+    #[arg(long, default_value = "auto", value_name = "WHEN")]
+    pub color: ColorWhen,
+    /// Suppress findings recorded in this baseline file (see `patrol baseline create`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// SARIF category (`runs[].automationDetails.id`), e.g. `patrol-history` and `patrol-pr` for
+    /// two uploads that must not replace each other's alerts. Default: `patrol/` and the command
+    /// (`scan`, `git`, `git-range`, `staged`, `ado`); `patrol ado` names each repository's run
+    /// `NAME/ORG/PROJECT/REPO/`.
+    #[arg(long, value_name = "NAME", value_parser = parse_category)]
+    pub sarif_category: Option<String>,
+    /// Exit 1 on `any` finding, or only when some token was verified `valid` (needs --verify).
+    #[arg(long, default_value = "any", value_name = "WHICH")]
+    pub fail_on: FailOn,
+}
+
+/// What a scan runs with: rules, configuration, limits, threads (every command that reads
+/// bytes, the baseline commands included).
+#[derive(Debug, Args, Clone)]
+pub struct ScanSettings {
     /// Extra rule file or directory of `*.toml` rule files.
     #[arg(long, value_name = "FILE|DIR")]
     pub rules: Vec<PathBuf>,
@@ -195,15 +255,11 @@ pub struct CommonArgs {
     /// number.
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
-    /// Print only the summary line (human format).
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
-    /// Suppress findings recorded in this baseline file (see `patrol baseline create`).
-    #[arg(long, value_name = "FILE")]
-    pub baseline: Option<PathBuf>,
-    /// Colours: auto (on a terminal), always, never.
-    #[arg(long, default_value = "auto", value_name = "WHEN")]
-    pub color: ColorWhen,
+}
+
+/// `--verify` and its limits.
+#[derive(Debug, Args, Clone)]
+pub struct VerifyArgs {
     /// Check each distinct Azure DevOps token live against Azure DevOps (GET only, HTTPS only,
     /// each token once; a live one's reach in at most 9 requests). Sends the token only to Azure
     /// DevOps (dev.azure.com, vssps.dev.azure.com, feeds.dev.azure.com, app.vssps.visualstudio.com);
@@ -220,15 +276,6 @@ pub struct CommonArgs {
     /// reported `unknown (deadline)`.
     #[arg(long, default_value_t = 120, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub verify_deadline: u64,
-    /// SARIF category (`runs[].automationDetails.id`), e.g. `patrol-history` and `patrol-pr` for
-    /// two uploads that must not replace each other's alerts. Default: `patrol/` and the command
-    /// (`scan`, `git`, `git-range`, `staged`, `ado`); `patrol ado` names each repository's run
-    /// `NAME/ORG/PROJECT/REPO/`.
-    #[arg(long, value_name = "NAME", value_parser = parse_category)]
-    pub sarif_category: Option<String>,
-    /// Exit 1 on `any` finding, or only when some token was verified `valid` (needs --verify).
-    #[arg(long, default_value = "any", value_name = "WHICH")]
-    pub fail_on: FailOn,
 }
 
 /// `--format`: the values of [`Format`], for clap.
@@ -241,7 +288,7 @@ pub enum OutputFormat {
     Sarif,
 }
 
-impl CommonArgs {
+impl ReportArgs {
     /// The report format `--format` asks for.
     pub fn format(&self) -> Format {
         match self.format {
@@ -281,6 +328,15 @@ impl From<ColorWhen> for crate::term::ColorChoice {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
+    #[command(flatten)]
+    pub targets: Targets,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// What `patrol scan` (and the baseline commands) read: files, directories or stdin.
+#[derive(Debug, Args)]
+pub struct Targets {
     /// Files or directories to scan; `-` reads stdin.
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
@@ -293,8 +349,6 @@ pub struct ScanArgs {
     /// Scan binary files too (default: skip them unless they hold UTF-16 text).
     #[arg(long)]
     pub scan_binary: bool,
-    #[command(flatten)]
-    pub common: CommonArgs,
 }
 
 #[derive(Debug, Args)]
@@ -417,77 +471,4 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
-}
-
-/// Forks in `patrol ado`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Forks {
-    Include,
-    Exclude,
-}
-
-/// `patrol ado ORG_URL`. The token comes from the environment only.
-#[derive(Debug, Args)]
-pub struct AdoArgs {
-    /// Organization URL: https://dev.azure.com/ORG, https://ORG.visualstudio.com, or an
-    /// on-premises https://server/COLLECTION.
-    #[arg(value_name = "ORG_URL")]
-    pub url: String,
-    /// Read the token from this environment variable (default: AZURE_DEVOPS_EXT_PAT, then
-    /// SYSTEM_ACCESSTOKEN). A JWT (System.AccessToken, Entra) is sent as Bearer, a PAT as Basic.
-    #[arg(long, value_name = "NAME")]
-    pub token_env: Option<String>,
-    /// Scan only this project (by name; repeatable).
-    #[arg(long, value_name = "NAME")]
-    pub project: Vec<String>,
-    /// Leave out repositories matching ORG/PROJECT/REPO (`*` and `?` globs; repeatable).
-    #[arg(long, value_name = "GLOB")]
-    pub exclude: Vec<String>,
-    /// Whether forks are scanned.
-    #[arg(long, value_enum, default_value = "include")]
-    pub forks: Forks,
-    /// Print what would be scanned (a table, or JSON with --format json) and stop.
-    #[arg(long)]
-    pub list: bool,
-    /// Where mirrors and the incremental record live (default: the user's cache directory,
-    /// e.g. ~/.cache/patrol/ado). Created with mode 0700; holds no token.
-    #[arg(long, value_name = "DIR")]
-    pub cache: Option<PathBuf>,
-    /// Repositories cloned and scanned at a time.
-    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
-    pub jobs: u32,
-    /// Do not read pipeline definitions and variable groups.
-    #[arg(long)]
-    pub no_pipelines: bool,
-    /// Scan only shard K of N (0-based): the repositories whose id hashes into it. Without it,
-    /// the shard comes from JOB_COMPLETION_INDEX (Kubernetes Indexed Job, with --shards or
-    /// PATROL_SHARDS) or SYSTEM_JOBPOSITIONINPHASE/SYSTEM_TOTALJOBSINPHASE (Azure Pipelines).
-    #[arg(long, value_name = "K/N")]
-    pub shard: Option<String>,
-    /// Number of shards, with JOB_COMPLETION_INDEX (default: PATROL_SHARDS).
-    #[arg(long, value_name = "N")]
-    pub shards: Option<u32>,
-    /// How repositories are spread over shards: `hash` of the repository id, or `size`
-    /// (heaviest first to the lightest shard; every shard must see the same listing).
-    #[arg(long, value_enum, default_value = "hash")]
-    pub balance: Balance,
-    #[command(flatten)]
-    pub common: CommonArgs,
-}
-
-/// How `patrol ado --shard` spreads repositories.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Balance {
-    Hash,
-    Size,
-}
-
-/// `patrol merge REPORT...`.
-#[derive(Debug, Args)]
-pub struct MergeArgs {
-    /// Reports written by `patrol ado` (`--format json` or `--format sarif`), any mix.
-    #[arg(required = true, value_name = "REPORT")]
-    pub reports: Vec<PathBuf>,
-    #[command(flatten)]
-    pub common: CommonArgs,
 }
