@@ -2,8 +2,11 @@
 //! written there and form no circle; files and functions stay small. The order is read from the
 //! document, so the two cannot drift apart.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use support::fixture::files;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -80,21 +83,10 @@ const LONG_FNS: &[(&str, &str, &str)] = &[
 const MAX_FILE_LINES: usize = 500;
 const MAX_FN_LINES: usize = 80;
 
-/// Every `.rs` file under `dir`, walked without recursion.
+/// Every `.rs` file under `dir`, sorted.
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).expect("readable src") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                todo.push(p);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
+    let mut out = files(dir);
+    out.retain(|p| p.extension().is_some_and(|x| x == "rs"));
     out
 }
 
