@@ -6,7 +6,7 @@
 //! usage: cargo run --release --example gen_corpus -- DIR SIZE_MIB [SEED]
 
 use patrol::detect::checksum::LegacyKind;
-use patrol::detect::fake::{self, FakeRng};
+use patrol::fake::{self, FakeRng};
 use std::io::Write;
 
 const LINES: &[&str] = &[

@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod config;
 pub mod detect;
 pub mod exclude;
+pub mod fake;
 pub mod finding;
 pub mod gitleaks;
 pub mod interrupt;

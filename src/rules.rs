@@ -54,14 +54,19 @@ pub enum Confidence {
     High,
 }
 
+/// A confidence name that is none of `low`, `medium`, `high`.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("unknown confidence '{0}' (low, medium, high)")]
+pub struct UnknownConfidence(pub String);
+
 impl std::str::FromStr for Confidence {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownConfidence;
+    fn from_str(s: &str) -> Result<Self, UnknownConfidence> {
         match s {
             "low" => Ok(Confidence::Low),
             "medium" => Ok(Confidence::Medium),
             "high" => Ok(Confidence::High),
-            _ => Err(format!("unknown confidence '{s}' (low, medium, high)")),
+            _ => Err(UnknownConfidence(s.to_string())),
         }
     }
 }
@@ -432,15 +437,24 @@ pub fn merge_rules(base: &mut Vec<Rule>, extra: Vec<Rule>) {
     }
 }
 
+/// A `run.chars` that is not a byte class.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ByteClassError {
+    #[error("bad range in byte class '{0}'")]
+    BadRange(String),
+    #[error("empty byte class '{0}'")]
+    Empty(String),
+}
+
 /// Parse a bracket-expression body such as `a-z2-7` into a byte-class table.
-pub fn byte_class(spec: &str) -> Result<[bool; 256], String> {
+pub fn byte_class(spec: &str) -> Result<[bool; 256], ByteClassError> {
     let b = spec.as_bytes();
     let mut table = [false; 256];
     let mut i = 0;
     while i < b.len() {
         if i + 2 < b.len() && b[i + 1] == b'-' {
             if b[i] > b[i + 2] {
-                return Err(format!("bad range in byte class '{spec}'"));
+                return Err(ByteClassError::BadRange(spec.to_string()));
             }
             for c in b[i]..=b[i + 2] {
                 table[c as usize] = true;
@@ -452,7 +466,7 @@ pub fn byte_class(spec: &str) -> Result<[bool; 256], String> {
         }
     }
     if table.iter().all(|&x| !x) {
-        return Err(format!("empty byte class '{spec}'"));
+        return Err(ByteClassError::Empty(spec.to_string()));
     }
     Ok(table)
 }

@@ -3,8 +3,8 @@
 //! flag. Exact findings; the templates and placeholders beside them are not reported.
 
 mod support;
-use patrol::detect::fake::FakeRng;
 use patrol::detect::plausible::{Verdict, judge};
+use patrol::fake::FakeRng;
 use support::findings::*;
 use support::run::*;
 use support::tokens::*;
@@ -166,7 +166,7 @@ fn a_glued_flag_needs_a_dash_and_a_valid_checksum() {
             "name: x{}\nflag: -xyz{}\nbroken: -p{}\n",
             pat(46),
             pat(47),
-            patrol::detect::fake::broken(&pat(48))
+            patrol::fake::broken(&pat(48))
         ),
     )
     .unwrap();

@@ -95,7 +95,7 @@ fn base64_wrapped_tokens_are_found_where_they_are() {
 }
 
 fn fake_broken_key(seed: u64) -> String {
-    patrol::detect::fake::broken(&id_key(seed, "AZDO"))
+    patrol::fake::broken(&id_key(seed, "AZDO"))
 }
 
 /// `base64` output as the command writes it without `-w0`: lines of 76 characters.
@@ -153,7 +153,7 @@ fn base64_wrapped_in_lines_and_user_token_on_its_own() {
     )
     .unwrap();
     // Lookalikes: a broken key wrapped the same way; random bytes wrapped like a certificate.
-    let mut rng = patrol::detect::fake::FakeRng::new(67);
+    let mut rng = patrol::fake::FakeRng::new(67);
     let noise: Vec<u8> = (0..900).map(|_| rng.next_u64() as u8).collect();
     std::fs::write(
         dir.path().join("clean.txt"),

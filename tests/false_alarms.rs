@@ -6,7 +6,7 @@ mod support;
 
 use base64::Engine;
 use patrol::detect::Matcher;
-use patrol::detect::fake::{self, FakeRng};
+use patrol::fake::{self, FakeRng};
 use patrol::rules::{Confidence, builtin_rules};
 use patrol::scan::{ScanOptions, scan_blob};
 use support::tokens::b64;

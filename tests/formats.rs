@@ -1,10 +1,10 @@
-//! Every token kind patrol validates, made by its own generator (`detect::fake`, written to
+//! Every token kind patrol validates, made by its own generator (`fake`, written to
 //! mirror Microsoft's reference algorithms): generated tokens are found whole under the right
 //! rule, and the same tokens with one character changed are not found at all.
 
 use patrol::detect::Matcher;
 use patrol::detect::checksum::ChecksumEncoding;
-use patrol::detect::fake::{self, FakeRng, KINDS, KeyShape, Recipe};
+use patrol::fake::{self, FakeRng, KINDS, KeyShape, Recipe};
 use patrol::rules::builtin_rules;
 
 const PER_KIND: usize = 60;

@@ -280,7 +280,7 @@ fn history_findings_go_through_baselines_and_sarif_like_file_findings() {
 fn a_corrupt_pack_is_warned_about_and_the_scan_goes_on() {
     let repo = Repo::new();
     // Incompressible content makes a pack large enough to damage in its middle only.
-    let mut rng = patrol::detect::fake::FakeRng::new(77);
+    let mut rng = patrol::fake::FakeRng::new(77);
     for i in 0..40 {
         let noise: String = (0..2000)
             .map(|_| char::from(b'a' + (rng.next_u64() % 26) as u8))

@@ -10,7 +10,7 @@ mod support;
 
 use base64::Engine;
 use patrol::detect::checksum::LegacyKind;
-use patrol::detect::fake::{self, FakeRng};
+use patrol::fake::{self, FakeRng};
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! in every encoding patrol supports; no generated lookalike is reported; results do not
 //! depend on thread count or file order.
 //!
-//! Tokens come only from the project's generator (`detect::fake`), seeded by proptest.
+//! Tokens come only from the project's generator (`fake`), seeded by proptest.
 //! "Embedded" means surrounded by arbitrary text with a boundary character on each side: a
 //! legacy PAT is a maximal run of base32 (`a-z2-7`), so its neighbours are not base32; an
 //! identifiable key's neighbours are not alphanumeric.
@@ -12,7 +12,7 @@ mod support;
 use base64::Engine;
 use patrol::detect::Matcher;
 use patrol::detect::checksum::LegacyKind;
-use patrol::detect::fake::{self, FakeRng};
+use patrol::fake::{self, FakeRng};
 use patrol::finding::Finding;
 use patrol::scan::{ScanOptions, scan_blob};
 use proptest::prelude::*;

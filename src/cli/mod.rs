@@ -1,6 +1,6 @@
 //! Every command-line flag, with its help text. Parsing only: `cmd` runs things.
 
-use crate::detect::fake;
+use crate::fake;
 use crate::report::Format;
 use crate::rules::Confidence;
 use clap::{Args, Parser, Subcommand};

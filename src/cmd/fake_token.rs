@@ -2,7 +2,8 @@
 
 use super::EXIT_CLEAN;
 use crate::cli::FakeTokenArgs;
-use crate::detect::{checksum::ChecksumEncoding, fake};
+use crate::detect::checksum::ChecksumEncoding;
+use crate::fake;
 use anyhow::{Result, bail};
 
 pub fn fake_token(args: FakeTokenArgs) -> Result<i32> {

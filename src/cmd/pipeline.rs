@@ -236,7 +236,7 @@ pub fn prepare(
         fingerprint_key: fingerprint_key.unwrap_or_else(FingerprintKey::random),
         excludes: Excludes::new(&config.exclude)?,
     };
-    let matcher = Arc::new(Matcher::new(rule_set).map_err(anyhow::Error::msg)?);
+    let matcher = Arc::new(Matcher::new(rule_set)?);
     report::redact::watch_text_with(matcher.clone());
     Ok(Prepared {
         matcher,

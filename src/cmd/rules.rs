@@ -61,7 +61,7 @@ pub fn rules(cmd: RulesCommand) -> Result<i32> {
 /// Returns one message per failure; the messages name the rule and example index, never
 /// the example text (which may hold a token).
 pub fn check_rules(rule_set: Vec<Rule>) -> Result<Vec<String>> {
-    let matcher = std::sync::Arc::new(Matcher::new(rule_set).map_err(anyhow::Error::msg)?);
+    let matcher = std::sync::Arc::new(Matcher::new(rule_set)?);
     crate::report::redact::watch_text_with(matcher.clone());
     let mut failures = Vec::new();
     for (idx, rule) in matcher.rules().enumerate() {

@@ -6,7 +6,6 @@
 
 pub mod checksum;
 pub mod decode;
-pub mod fake;
 pub mod org;
 pub mod placeholder;
 pub mod plausible;
@@ -151,15 +150,30 @@ impl Pending {
     }
 }
 
+/// Why a rule set did not compile. Rules were checked when loaded, so this is a bug in a check.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    // `error`, not `source`: the message already says it (see `SourceError::Root`).
+    #[error("rule {id}: {error}")]
+    Pattern { id: String, error: regex::Error },
+    #[error(transparent)]
+    ByteClass(#[from] crate::rules::ByteClassError),
+    #[error("{0}")]
+    Keywords(aho_corasick::BuildError),
+}
+
 impl Matcher {
     /// Compile a rule set. Rules were checked when loaded, so errors here are bugs in a check.
-    pub fn new(rules: Vec<Rule>) -> Result<Matcher, String> {
+    pub fn new(rules: Vec<Rule>) -> Result<Matcher, CompileError> {
         let mut compiled = Vec::with_capacity(rules.len());
         let mut literals: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut runs: Vec<RunScanner> = Vec::new();
         for (idx, rule) in rules.into_iter().enumerate() {
-            let regex = Regex::new(&rule.pattern).map_err(|e| format!("rule {}: {e}", rule.id))?;
+            let regex = Regex::new(&rule.pattern).map_err(|error| CompileError::Pattern {
+                id: rule.id.clone(),
+                error,
+            })?;
             let secret_group = regex.capture_names().position(|n| n == Some("secret"));
             let max_len = regex_syntax::ParserBuilder::new()
                 .utf8(false)
@@ -239,7 +253,7 @@ impl Matcher {
                 AhoCorasickBuilder::new()
                     .match_kind(MatchKind::LeftmostFirst)
                     .build(&literals)
-                    .map_err(|e| e.to_string())?,
+                    .map_err(CompileError::Keywords)?,
             )
         };
         let org = org::OrgFinder::new();
@@ -842,7 +856,7 @@ mod tests {
     #[test]
     fn matches_handed_on_in_batches_are_those_of_one_pass() {
         use crate::detect::checksum::LegacyKind;
-        use crate::detect::fake::{FakeRng, crc32_token, identifiable_key, legacy_pat};
+        use crate::fake::{FakeRng, crc32_token, identifiable_key, legacy_pat};
         let m = Matcher::new(crate::rules::builtin_rules()).unwrap();
         let mut rng = FakeRng::new(19);
         let mut hay = String::new();

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::detect::checksum::LegacyKind;
-use crate::detect::fake::{FakeRng, legacy_pat};
+use crate::fake::{FakeRng, legacy_pat};
 use crate::finding::{CommitInfo, Secret, Summary, plain_fingerprint};
 
 fn finding(secret: &str, rule_id: &str, provider: Provider, severity: Severity) -> Finding {

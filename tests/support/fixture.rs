@@ -3,7 +3,7 @@
 
 use super::tokens::{B64, app_pat, id_key, pat};
 use base64::Engine;
-use patrol::detect::fake;
+use patrol::fake;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

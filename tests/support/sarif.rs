@@ -4,7 +4,7 @@
 use super::run::{Report, patrol_cmd, root};
 use super::tokens::b64;
 use patrol::detect::checksum::LegacyKind;
-use patrol::detect::fake::{FakeRng, identifiable_key, legacy_pat};
+use patrol::fake::{FakeRng, identifiable_key, legacy_pat};
 use serde_json::Value;
 use std::path::Path;
 use tempfile::TempDir;

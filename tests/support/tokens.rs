@@ -1,9 +1,9 @@
-//! Fake tokens, all from the project's generator (src/detect/fake.rs): they pass the detectors'
+//! Fake tokens, all from the project's generator (src/fake.rs): they pass the detectors'
 //! checks and authorise nothing. The same seed gives the same token on every run.
 
 use base64::Engine;
 use patrol::detect::checksum::LegacyKind;
-use patrol::detect::fake::{self, FakeRng};
+use patrol::fake::{self, FakeRng};
 
 pub const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 

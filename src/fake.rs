@@ -2,7 +2,7 @@
 //! (`patrol fake-token`). Tokens have genuine checksums but random payloads from a seeded
 //! generator, so they authorise nothing; "broken" variants fail the checksum on purpose.
 
-use super::checksum::{self, ChecksumEncoding, LegacyKind};
+use crate::detect::checksum::{self, ChecksumEncoding, LegacyKind};
 
 /// A small deterministic generator (SplitMix64): the same seed gives the same tokens.
 #[derive(Debug, Clone)]
