@@ -16,12 +16,11 @@ use std::sync::atomic::Ordering;
 
 /// What became of a blob that some worker met.
 pub enum BlobState {
-    /// Being scanned by another worker.
-    Pending,
+    /// Nothing to keep yet or ever: claimed by a worker that has not scanned it (or was
+    /// stopped), too large, unreadable, or (with a range) already present before the range.
+    Unscanned,
     Clean,
     Findings(Vec<Finding>),
-    /// Too large, unreadable, or (with a range) already present before the range.
-    Skipped,
 }
 
 /// A blob to read, with the path it was first met at (for warnings).
@@ -73,7 +72,7 @@ impl<'a> Ctx<'a> {
             known,
         };
         for oid in boundary.blobs {
-            ctx.blobs.set(oid, BlobState::Skipped);
+            ctx.blobs.set(oid, BlobState::Unscanned);
         }
         for oid in boundary.trees {
             ctx.trees.set(oid, ());
@@ -159,7 +158,7 @@ pub fn into_findings(
                 out.insert(oid, f);
             }
             BlobState::Clean => clean.push(oid),
-            _ => {}
+            BlobState::Unscanned => {}
         }
     }
     (out, clean)
@@ -273,9 +272,8 @@ pub fn discover_tree(
                 }
                 Some(git2::ObjectType::Blob) => {
                     let blob = entry.id();
-                    if ctx.blobs.claim(blob, BlobState::Pending) {
+                    if ctx.blobs.claim(blob, BlobState::Unscanned) {
                         if (ctx.known)(&blob) {
-                            ctx.blobs.set(blob, BlobState::Skipped);
                             ctx.counters.blobs_known.fetch_add(1, Ordering::Relaxed);
                         } else {
                             found.push((blob, paths.file(dir, entry.name_bytes())));
@@ -302,7 +300,7 @@ pub fn scan_one(repo: &Repository, oid: Oid, path: &[u8], ctx: &Ctx<'_>) -> Blob
             String::from_utf8_lossy(path),
             e.message()
         ));
-        BlobState::Skipped
+        BlobState::Unscanned
     };
     let blob = match read_blob(repo, oid, ctx.max_file_size) {
         Ok(BlobRead::Read(blob)) => blob,
@@ -313,7 +311,7 @@ pub fn scan_one(repo: &Repository, oid: Oid, path: &[u8], ctx: &Ctx<'_>) -> Blob
                 String::from_utf8_lossy(path),
                 over_limit(size, ctx.max_file_size)
             ));
-            return BlobState::Skipped;
+            return BlobState::Unscanned;
         }
         Err(e) => return unreadable(e),
     };
@@ -361,7 +359,7 @@ pub fn ref_roots(
         let walked = pool.with(|r| match root.kind {
             git2::ObjectType::Tree => discover_tree(r, root.oid, &root.name, ctx, &mut found),
             _ => {
-                if ctx.blobs.claim(root.oid, BlobState::Pending) {
+                if ctx.blobs.claim(root.oid, BlobState::Unscanned) {
                     found.push((root.oid, Vec::new()));
                 }
             }
@@ -423,7 +421,7 @@ pub fn claim_orphans(
     for &b in &odb.blobs {
         if !note_blobs.contains(&b)
             && ctx.excluded.get(b).is_none()
-            && ctx.blobs.claim(b, BlobState::Pending)
+            && ctx.blobs.claim(b, BlobState::Unscanned)
         {
             orphans.insert(b);
             blobs.push((b, Vec::new()));
