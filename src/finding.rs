@@ -409,14 +409,6 @@ impl Finding {
         }
     }
 
-    /// Name the file holding the secret (history findings learn their path late).
-    pub fn set_file_path(&mut self, file: &str) {
-        self.path = match &self.member {
-            Some(m) => format!("{file}!{m}"),
-            None => file.to_string(),
-        };
-    }
-
     /// Order used for every output: path, position, rule.
     pub fn sort_key(&self) -> impl Ord + '_ {
         (

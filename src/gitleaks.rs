@@ -3,7 +3,7 @@
 
 use crate::baseline::Entry;
 use crate::detect::Matcher;
-use crate::scan::{ScanOptions, scan_blob};
+use crate::scan::{Location, ScanOptions, scan_blob};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 
@@ -55,7 +55,10 @@ pub fn entries(
         let ours = [g.matched.as_str(), g.secret.as_str()]
             .into_iter()
             .filter(|text| !text.is_empty())
-            .map(|text| scan_blob(matcher, text.as_bytes(), &g.file, opts).findings)
+            .map(|text| {
+                scan_blob(matcher, text.as_bytes(), opts)
+                    .findings_at(&Location::file(&g.file), opts)
+            })
             .find(|found| found.iter().any(|f| overlaps(f.secret.expose(), secret)))
             .unwrap_or_default();
         if ours.is_empty() {

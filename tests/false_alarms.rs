@@ -8,7 +8,7 @@ use base64::Engine;
 use patrol::detect::Matcher;
 use patrol::fake::{self, FakeRng};
 use patrol::rules::{Confidence, builtin_rules};
-use patrol::scan::{ScanOptions, scan_blob};
+use patrol::scan::{Location, ScanOptions, scan_blob};
 use support::tokens::b64;
 
 fn findings(text: &str, path: &str) -> Vec<(String, Confidence)> {
@@ -17,8 +17,8 @@ fn findings(text: &str, path: &str) -> Vec<(String, Confidence)> {
         min_confidence: Confidence::Low,
         ..ScanOptions::default()
     };
-    scan_blob(&matcher, text.as_bytes(), path, &opts)
-        .findings
+    scan_blob(&matcher, text.as_bytes(), &opts)
+        .findings_at(&Location::file(path), &opts)
         .into_iter()
         .map(|f| (f.rule_id, f.confidence))
         .collect()

@@ -440,3 +440,44 @@ fn history_findings_say_whether_the_secret_is_still_at_head() {
     assert_eq!(side.code, 1, "{}", side.stderr);
     assert!(side.json["findings"][0].get("present_at_head").is_none());
 }
+
+/// A blob is judged where it sits, whichever source reads it: an unproven credential in a
+/// file whose role is testing is one level less certain in `git` and `staged` as in `scan`.
+/// History used to scan blobs under a placeholder name and so never lowered it: the same
+/// test file that `scan` left out failed `patrol git` in CI.
+#[test]
+fn history_and_staged_judge_a_test_file_as_scan_does() {
+    let repo = Repo::new();
+    let basic = format!("Authorization: Basic {}\n", b64("deploy:Tr0ub4dor&3x"));
+    repo.write("tests/test_client.py", &basic);
+    repo.write("src/client.py", &basic);
+    let commit = repo.commit_all("client and its test");
+    let confidences = |r: &support::run::Report| -> Vec<(String, String)> {
+        rows(&r.json["findings"], &["path", "confidence"])
+    };
+    let low = ["--min-confidence", "low"];
+    let scanned = report(&["scan", ".", "--min-confidence", "low"], repo.path());
+    let history = patrol_git(&repo, &low);
+    let want = vec![
+        ("src/client.py".to_string(), "medium".to_string()),
+        ("tests/test_client.py".to_string(), "low".to_string()),
+    ];
+    assert_eq!(confidences(&scanned), want);
+    // One blob at two paths: two findings, each judged at its own path.
+    assert_eq!(confidences(&history), want);
+    assert_eq!(history.json["findings"][1]["commit"]["id"], commit.as_str());
+    // At the default (medium), the test file's credential is not reported by either.
+    assert_eq!(patrol_git(&repo, &[]).findings().len(), 1);
+
+    repo.write(
+        "tests/test_server.py",
+        &basic.replace("Tr0ub4dor", "Zq8vLm3w"),
+    );
+    repo.git(&["add", "tests/test_server.py"]);
+    let staged = report(&["staged", "--min-confidence", "low"], repo.path());
+    assert_eq!(
+        confidences(&staged),
+        vec![("tests/test_server.py".to_string(), "low".to_string())]
+    );
+    assert_eq!(report(&["staged"], repo.path()).code, 0);
+}

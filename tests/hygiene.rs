@@ -324,7 +324,7 @@ fn error_messages_write_no_secret() {
 #[test]
 fn debug_formatting_redacts_secrets() {
     use patrol::detect::Matcher;
-    use patrol::scan::{ScanOptions, scan_blob};
+    use patrol::scan::{Location, ScanOptions, scan_blob};
     let mut rng = FakeRng::new(0xDEB06);
     let t = fake::legacy_pat(&mut rng, LegacyKind::UserPat);
     let k = fake::identifiable_key(&mut rng, "AZDO");
@@ -339,11 +339,14 @@ fn debug_formatting_redacts_secrets() {
         B64.encode(format!(":{t}"))
     );
     let matcher = Matcher::new(patrol::rules::builtin_rules()).expect("rules");
-    let r = scan_blob(&matcher, text.as_bytes(), "x", &ScanOptions::default());
+    let opts = ScanOptions::default();
+    let r = scan_blob(&matcher, text.as_bytes(), &opts);
+    let found = r.findings_at(&Location::file("x"), &opts);
     // The PAT inside the Basic header is the one on the first line: one finding, two places.
-    assert_eq!(r.findings.len(), 2);
-    assert_eq!(r.findings[0].occurrences, 2);
-    secrets.assert_absent(format!("{r:?}").as_bytes(), "BlobResult/Finding");
+    assert_eq!(found.len(), 2);
+    assert_eq!(found[0].occurrences, 2);
+    secrets.assert_absent(format!("{r:?}").as_bytes(), "BlobResult/Hit");
+    secrets.assert_absent(format!("{found:?}").as_bytes(), "Finding");
     let matches = matcher.scan(text.as_bytes());
     assert_eq!(matches.len(), 3);
     secrets.assert_absent(format!("{matches:?}").as_bytes(), "Match");

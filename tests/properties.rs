@@ -14,7 +14,7 @@ use patrol::detect::Matcher;
 use patrol::detect::checksum::LegacyKind;
 use patrol::fake::{self, FakeRng};
 use patrol::finding::Finding;
-use patrol::scan::{ScanOptions, scan_blob};
+use patrol::scan::{Location, ScanOptions, scan_blob};
 use proptest::prelude::*;
 use std::sync::LazyLock;
 use support::tokens::B64;
@@ -90,7 +90,8 @@ fn line_col(text: &str, at: usize) -> (usize, usize) {
 }
 
 fn scan(bytes: &[u8]) -> Vec<Finding> {
-    scan_blob(&MATCHER, bytes, "p.txt", &ScanOptions::default()).findings
+    let opts = ScanOptions::default();
+    scan_blob(&MATCHER, bytes, &opts).findings_at(&Location::file("p.txt"), &opts)
 }
 
 fn found<'a>(findings: &'a [Finding], secret: &str) -> Option<&'a Finding> {

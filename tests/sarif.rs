@@ -7,7 +7,7 @@ mod support;
 use patrol::finding::{CommitInfo, RepositoryInfo, Summary};
 use patrol::report::{self, Format, Report};
 use patrol::rules::builtin_rules;
-use patrol::scan::{ScanOptions, scan_blob};
+use patrol::scan::{Location, ScanOptions, scan_blob};
 use serde_json::Value;
 use support::sarif::{
     Planted, SEED, assert_schema_valid, fixture, position, scan_sarif, schema_errors,
@@ -187,14 +187,10 @@ fn more_than_25000_findings_are_truncated_with_a_warning() {
     let token = pat(SEED);
     let matcher = patrol::detect::Matcher::new(builtin_rules()).unwrap();
     let text = format!("{token}\n");
-    let one = scan_blob(
-        &matcher,
-        text.as_bytes(),
-        "many.txt",
-        &ScanOptions::default(),
-    )
-    .findings
-    .remove(0);
+    let opts = ScanOptions::default();
+    let one = scan_blob(&matcher, text.as_bytes(), &opts)
+        .findings_at(&Location::file("many.txt"), &opts)
+        .remove(0);
     let findings: Vec<_> = (1..=25_003)
         .map(|line| {
             let mut f = one.clone();
@@ -235,13 +231,9 @@ fn history_findings_snapshot() {
     let text = format!("pat: {token}  # dev.azure.com/contoso\n");
     let rules = builtin_rules();
     let matcher = patrol::detect::Matcher::new(rules.clone()).unwrap();
-    let mut findings = scan_blob(
-        &matcher,
-        text.as_bytes(),
-        "ci/azure-pipelines.yml",
-        &ScanOptions::default(),
-    )
-    .findings;
+    let opts = ScanOptions::default();
+    let mut findings = scan_blob(&matcher, text.as_bytes(), &opts)
+        .findings_at(&Location::file("ci/azure-pipelines.yml"), &opts);
     assert_eq!(findings.len(), 1);
     findings[0].commit = Some(CommitInfo {
         id: "4b825dc642cb6eb9a060e54bf8d69288fbee4904".into(),

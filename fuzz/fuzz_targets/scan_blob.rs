@@ -18,12 +18,12 @@ fuzz_target!(|data: &[u8]| {
             scan_binary,
             ..ScanOptions::default()
         };
-        let r = scan_blob(&MATCHER, data, "fuzz.txt", &opts);
+        let r = scan_blob(&MATCHER, data, &opts);
         assert!(
             !(scan_binary && r.binary_skipped),
             "binary skipped with --scan-binary"
         );
-        for f in &r.findings {
+        for f in &r.hits {
             assert!(f.line >= 1 && f.column >= 1, "positions are 1-based");
             assert!(
                 f.end_line == f.line && f.end_column > f.column,

@@ -6,7 +6,7 @@
 use super::rest::VariableSet;
 use crate::detect::Matcher;
 use crate::finding::{Finding, Origin};
-use crate::scan::{ScanOptions, scan_blob};
+use crate::scan::{Location, ScanOptions, scan_blob};
 
 /// What kind of variable holder a [`VariableSet`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,9 +48,9 @@ pub fn scan_variables(
             ),
         ),
     };
-    let result = scan_blob(matcher, text.as_bytes(), &path, opts);
+    let result = scan_blob(matcher, text.as_bytes(), opts);
     let findings = result
-        .findings
+        .findings_at(&Location::file(&path), opts)
         .into_iter()
         .map(|mut f| {
             let var = names.get(f.line.saturating_sub(1)).copied().unwrap_or("?");

@@ -368,7 +368,6 @@ impl Merged {
         let mut findings: Vec<Finding> = self.findings.into_values().collect();
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         let mut summary = self.summary;
-        summary.findings = findings.len() as u64;
         let org = match (self.org, self.failures.is_empty()) {
             (None, false) => Some(OrgSummary::default()),
             (org, _) => org,

@@ -4,7 +4,7 @@
 //!    before anything is read), then the source is opened, and configuration, rules, the
 //!    matcher and the complete [`ScanOptions`] are built ([`prepare`]);
 //! 2. **source**: the command's [`Source`] reads and scans (a terminal shows its progress);
-//! 3. **findings**: what the source found, with the summary's count set here and nowhere else;
+//! 3. **findings**: what the source found, each built once at its place, and a summary of counters;
 //! 4. **baseline**: findings the `--baseline` file records are dropped, then the per-run cap;
 //! 5. **verify**: with `--verify`, each distinct Azure DevOps token is checked live;
 //! 6. **report**: rendered in `--format` and written to `--output` or stdout; the exit code.
@@ -151,9 +151,9 @@ pub fn collect<S: Source>(
     settings: &ScanSettings,
     quiet: bool,
     source: &S,
-) -> Result<(Vec<Finding>, Summary, Vec<Rule>)> {
+) -> Result<(Vec<Finding>, Vec<Rule>)> {
     let (prep, c) = collect_with(settings, quiet, None, source)?;
-    Ok((c.findings, c.summary, prep.rules()))
+    Ok((c.findings, prep.rules()))
 }
 
 /// Steps 1 to 3, fingerprinting with the key of the `baseline` file (when there is one and the
@@ -170,7 +170,7 @@ fn collect_with<S: Source>(
     let status = source.status();
     let wanted = status.is_some() && term::progress_wanted(quiet);
     let status = status.unwrap_or_else(|| Box::new(String::new));
-    let (prep, mut collected) = term::with_progress(wanted, status, || {
+    let (prep, collected) = term::with_progress(wanted, status, || {
         // Compile the rules while the source reads what needs none.
         let (prep, unscanned) = std::thread::scope(|s| {
             let building = s.spawn(|| prepare(scan, baseline, loaded, settings, threads));
@@ -184,7 +184,6 @@ fn collect_with<S: Source>(
         let collected = source.scan(unscanned, &prep)?;
         anyhow::Ok((prep, collected))
     })?;
-    collected.summary.findings = collected.findings.len() as u64;
     Ok((prep, collected))
 }
 

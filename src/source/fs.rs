@@ -3,7 +3,7 @@
 
 use crate::detect::Matcher;
 use crate::finding::{Finding, Summary};
-use crate::scan::{ScanOptions, scan_blob};
+use crate::scan::{Location, ScanOptions, scan_blob};
 pub use crate::util::{human_bytes, io_reason};
 use ignore::overrides::OverrideBuilder;
 use ignore::{WalkBuilder, WalkState};
@@ -217,14 +217,15 @@ fn scan_names(
     let mut found = Vec::new();
     for (text, origin) in texts {
         let display = display_path(entry.path(), base);
-        let result = crate::scan::scan_name(matcher, &text, &display, opts);
+        let result = crate::scan::scan_name(matcher, &text, opts);
         counters
             .suppressed
             .fetch_add(result.suppressed, Ordering::Relaxed);
-        found.extend(result.findings.into_iter().map(|mut f| {
-            f.origin = Some(origin);
-            f
-        }));
+        let at = Location {
+            origin: Some(origin),
+            ..Location::file(&display)
+        };
+        found.extend(result.findings_at(&at, opts));
     }
     if !found.is_empty() {
         counters
@@ -339,7 +340,7 @@ fn scan_file(
     counters
         .bytes
         .fetch_add(buf.len() as u64, Ordering::Relaxed);
-    let result = scan_blob(matcher, buf, display, opts);
+    let result = scan_blob(matcher, buf, opts);
     if result.binary_skipped {
         counters.binary.fetch_add(1, Ordering::Relaxed);
     }
@@ -357,14 +358,15 @@ fn scan_file(
     }
     tally.warnings(display).for_each(warn);
     counters.capped.fetch_add(result.capped, Ordering::Relaxed);
-    if !result.findings.is_empty() {
+    let found = result.findings_at(&Location::file(display), opts);
+    if !found.is_empty() {
         counters
             .findings
-            .fetch_add(result.findings.len() as u64, Ordering::Relaxed);
+            .fetch_add(found.len() as u64, Ordering::Relaxed);
         findings
             .lock()
             .expect("no panics while holding the lock")
-            .extend(result.findings);
+            .extend(found);
     }
     true
 }
@@ -427,12 +429,14 @@ pub fn scan_stdin(
     }
     summary.files_scanned = 1;
     summary.bytes_scanned = buf.len() as u64;
-    let result = scan_blob(matcher, &buf, "<stdin>", opts);
+    let result = scan_blob(matcher, &buf, opts);
     result.archive.add_to(&mut summary);
     result.archive.warnings("<stdin>").for_each(warn);
     summary.skipped_binary = u64::from(result.binary_skipped);
     summary.suppressed = result.suppressed;
     summary.capped = result.capped;
-    summary.findings = result.findings.len() as u64;
-    Ok((result.findings, summary))
+    Ok((
+        result.findings_at(&Location::file("<stdin>"), opts),
+        summary,
+    ))
 }

@@ -12,7 +12,7 @@
 use crate::detect::Matcher;
 use crate::exclude::Excludes;
 use crate::finding::{Finding, Summary};
-use crate::scan::{ScanOptions, scan_blob};
+use crate::scan::{Location, ScanOptions, scan_blob};
 use crate::source::git::GitError;
 use crate::source::git::blob::{BlobRead, over_limit, read_blob};
 use crate::source::git::provenance::{CarriedKey, carried_key, read_and_scan};
@@ -235,13 +235,13 @@ pub fn scan_staged(
         };
         summary.files_scanned += 1;
         summary.bytes_scanned += blob.content().len() as u64;
-        let result = scan_blob(matcher, blob.content(), &path, opts);
+        let result = scan_blob(matcher, blob.content(), opts);
         result.archive.add_to(&mut summary);
         result.archive.warnings(&path).for_each(warn);
         summary.skipped_binary += u64::from(result.binary_skipped);
         summary.suppressed += result.suppressed;
         summary.capped += result.capped;
-        if result.findings.is_empty() {
+        if result.hits.is_empty() {
             continue;
         }
         // Keep only secrets on lines the change adds: what HEAD's version already held on
@@ -270,14 +270,15 @@ pub fn scan_staged(
             });
             carried.extend(keys.iter().cloned());
         }
+        let at = Location::file(&path);
         findings.extend(
             result
-                .findings
-                .into_iter()
-                .filter(|f| !carried.contains(&carried_key(f))),
+                .hits
+                .iter()
+                .filter(|h| !carried.contains(&carried_key(h)))
+                .filter_map(|h| h.at(&at, opts.min_confidence)),
         );
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    summary.findings = findings.len() as u64;
     Ok((findings, summary))
 }

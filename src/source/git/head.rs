@@ -9,6 +9,7 @@
 use super::introduced::PathArena;
 use crate::exclude::Excludes;
 use crate::finding::{AtHead, Finding, Place};
+use crate::scan::{Hit, Location};
 use git2::{ObjectType, Oid, Repository};
 use std::collections::HashMap;
 
@@ -25,7 +26,7 @@ impl HeadSecrets {
     pub fn collect(
         repo: &Repository,
         scanned: &[Oid],
-        by_blob: &HashMap<Oid, Vec<Finding>>,
+        by_blob: &HashMap<Oid, Vec<Hit>>,
         excludes: &Excludes,
     ) -> Option<HeadSecrets> {
         let head = repo.head().ok()?.peel_to_commit().ok()?;
@@ -57,13 +58,11 @@ impl HeadSecrets {
                     continue;
                 }
                 let path = String::from_utf8_lossy(&paths.file(dir, name)).into_owned();
-                for f in &by_blob[&entry.id()] {
-                    let mut at = f.clone();
-                    at.set_file_path(&path);
+                for h in &by_blob[&entry.id()] {
                     places
-                        .entry((f.rule_id.clone(), f.fingerprint.clone()))
+                        .entry((h.rule_id.clone(), h.fingerprint.clone()))
                         .or_default()
-                        .push(at);
+                        .push(h.place(&Location::file(&path)));
                 }
             }
         }
@@ -74,7 +73,8 @@ impl HeadSecrets {
     }
 
     /// Mark each finding from a commit's tree as present at `HEAD` or not; one still there
-    /// moves to its first place at `HEAD` and records where it was introduced.
+    /// stays where it was introduced if that place is still at `HEAD`, else moves to its
+    /// first place there, and records where it was introduced.
     pub fn apply(&self, findings: &mut [Finding]) {
         for f in findings.iter_mut() {
             if f.commit.is_none() || f.origin.is_some() || f.unreachable {
@@ -85,7 +85,11 @@ impl HeadSecrets {
                 continue;
             };
             let introduced = Place::of(f);
-            let first = &at_head[0];
+            // Where it was introduced, when that place is still there; else the first one.
+            let first = at_head
+                .iter()
+                .find(|p| p.path == f.path && p.line == f.line)
+                .unwrap_or(&at_head[0]);
             f.path = first.path.clone();
             f.member = first.member.clone();
             f.line = first.line;

@@ -3,10 +3,10 @@
 
 use super::blob::{BlobRead, over_limit, read_blob};
 use super::oidmap::OidMap;
-use super::{Counters, UNATTRIBUTED, introduced, objects, packorder};
+use super::{Counters, introduced, objects, packorder};
 use crate::detect::Matcher;
 use crate::finding::Finding;
-use crate::scan::{ScanOptions, scan_blob};
+use crate::scan::{Hit, Location, ScanOptions, scan_blob};
 use git2::{Oid, Repository};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
@@ -20,7 +20,7 @@ pub enum BlobState {
     /// stopped), too large, unreadable, or (with a range) already present before the range.
     Unscanned,
     Clean,
-    Findings(Vec<Finding>),
+    Findings(Vec<Hit>),
 }
 
 /// A blob to read, with the path it was first met at (for warnings).
@@ -145,12 +145,10 @@ pub fn scan_in_pack_order(
     });
 }
 
-/// Findings of every blob that has some (with placeholder paths), and the ids of the blobs
+/// Hits of every blob that has some, and the ids of the blobs
 /// scanned clean.
-pub fn into_findings(
-    blobs: OidMap<BlobState>,
-) -> (std::collections::HashMap<Oid, Vec<Finding>>, Vec<Oid>) {
-    let mut out = std::collections::HashMap::new();
+pub fn into_findings(blobs: OidMap<BlobState>) -> (HashMap<Oid, Vec<Hit>>, Vec<Oid>) {
+    let mut out = HashMap::new();
     let mut clean = Vec::new();
     for (oid, state) in blobs.into_entries() {
         match state {
@@ -318,7 +316,7 @@ pub fn scan_one(repo: &Repository, oid: Oid, path: &[u8], ctx: &Ctx<'_>) -> Blob
     let bytes = blob.content();
     c.blobs_scanned.fetch_add(1, Ordering::Relaxed);
     c.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-    let result = scan_blob(ctx.matcher, bytes, UNATTRIBUTED, ctx.opts);
+    let result = scan_blob(ctx.matcher, bytes, ctx.opts);
     if result.binary_skipped {
         c.binary.fetch_add(1, Ordering::Relaxed);
     }
@@ -335,12 +333,12 @@ pub fn scan_one(repo: &Repository, oid: Oid, path: &[u8], ctx: &Ctx<'_>) -> Blob
     let shown = format!("blob {oid} ({})", String::from_utf8_lossy(path));
     tally.warnings(&shown).for_each(ctx.warn);
     c.findings
-        .fetch_add(result.findings.len() as u64, Ordering::Relaxed);
+        .fetch_add(result.hits.len() as u64, Ordering::Relaxed);
     c.capped.fetch_add(result.capped, Ordering::Relaxed);
-    if result.findings.is_empty() {
+    if result.hits.is_empty() {
         BlobState::Clean
     } else {
-        BlobState::Findings(result.findings)
+        BlobState::Findings(result.hits)
     }
 }
 
@@ -394,10 +392,12 @@ pub fn scan_ref_blobs(
                 } else {
                     format!("{name}:{}", String::from_utf8_lossy(path))
                 };
-                for mut f in found {
-                    f.set_file_path(&shown);
-                    findings.push(f);
-                }
+                let at = Location::file(&shown);
+                findings.extend(
+                    found
+                        .iter()
+                        .filter_map(|h| h.at(&at, ctx.opts.min_confidence)),
+                );
             }
             ctx.blobs.set(*oid, BlobState::Clean);
         }

@@ -28,14 +28,11 @@ pub mod provenance;
 
 use crate::detect::Matcher;
 use crate::finding::{Finding, RepositoryInfo, Summary};
-use crate::scan::ScanOptions;
+use crate::scan::{Hit, Location, ScanOptions};
 use git2::{Oid, Repository, RepositoryOpenFlags};
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-/// The name findings carry between scanning a blob and being attributed to a path.
-const UNATTRIBUTED: &str = "<blob>";
 
 /// A problem that stops a git scan (as opposed to one unreadable object among many).
 #[derive(Debug, thiserror::Error)]
@@ -306,7 +303,7 @@ pub fn scan_history_skipping(
         .extra
         .into_inner()
         .expect("no panics while holding the lock");
-    extra.extend(orphan_findings(&orphans, &mut by_blob));
+    extra.extend(orphan_findings(&orphans, &mut by_blob, opts));
     let records = if by_blob.is_empty() {
         Vec::new()
     } else {
@@ -346,15 +343,18 @@ pub fn scan_history_skipping(
 /// The findings of the blobs no tree holds, named by object id and marked unreachable.
 fn orphan_findings(
     orphans: &HashSet<Oid>,
-    by_blob: &mut std::collections::HashMap<Oid, Vec<Finding>>,
+    by_blob: &mut std::collections::HashMap<Oid, Vec<Hit>>,
+    opts: &ScanOptions,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     for oid in orphans {
-        for mut f in by_blob.remove(oid).unwrap_or_default() {
-            f.set_file_path(&objects::object_path(*oid));
-            f.unreachable = true;
-            out.push(f);
-        }
+        let path = objects::object_path(*oid);
+        let at = Location {
+            unreachable: true,
+            ..Location::file(&path)
+        };
+        let hits = by_blob.remove(oid).unwrap_or_default();
+        out.extend(hits.iter().filter_map(|h| h.at(&at, opts.min_confidence)));
     }
     out
 }

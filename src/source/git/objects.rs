@@ -9,7 +9,7 @@
 use super::provenance::commit_info;
 use crate::detect::Matcher;
 use crate::finding::{CommitInfo, Finding};
-use crate::scan::{ScanOptions, scan_blob};
+use crate::scan::{Location, ScanOptions, scan_blob};
 use git2::{ObjectType, Oid, Repository};
 use std::collections::{BTreeSet, HashSet};
 
@@ -43,12 +43,12 @@ pub fn scan_git_text(
     origin: &'static str,
     commit: Option<&CommitInfo>,
 ) -> Vec<Finding> {
-    let mut found = scan_blob(matcher, bytes, path, opts).findings;
-    for f in &mut found {
-        f.origin = Some(origin);
-        f.commit = commit.cloned();
-    }
-    found
+    let at = Location {
+        commit,
+        origin: Some(origin),
+        ..Location::file(path)
+    };
+    scan_blob(matcher, bytes, opts).findings_at(&at, opts)
 }
 
 /// The findings in a commit's message.
@@ -57,21 +57,18 @@ pub fn message_findings(
     opts: &ScanOptions,
     commit: &git2::Commit<'_>,
 ) -> Vec<Finding> {
-    let mut found = scan_git_text(
-        matcher,
-        opts,
-        commit.message_raw_bytes(),
-        &message_path(commit.id()),
-        "commit_message",
-        None,
-    );
-    if !found.is_empty() {
-        let info = commit_info(commit);
-        for f in &mut found {
-            f.commit = Some(info.clone());
-        }
+    let result = scan_blob(matcher, commit.message_raw_bytes(), opts);
+    if result.hits.is_empty() {
+        return Vec::new();
     }
-    found
+    let info = commit_info(commit);
+    let path = message_path(commit.id());
+    let at = Location {
+        commit: Some(&info),
+        origin: Some("commit_message"),
+        ..Location::file(&path)
+    };
+    result.findings_at(&at, opts)
 }
 
 /// The objects of the object database, by kind (each listed once).

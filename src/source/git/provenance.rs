@@ -8,11 +8,10 @@
 //! secret on an identical line of a file the same commit removed elsewhere: a file renamed
 //! and edited at once is not a new leak. (Staged scanning applies the same rule against HEAD.)
 
-use super::UNATTRIBUTED;
 use super::blob::{BlobRead, read_blob};
 use crate::detect::Matcher;
 use crate::finding::{CommitInfo, Finding};
-use crate::scan::{ScanOptions, scan_blob};
+use crate::scan::{Hit, Location, ScanOptions, scan_blob};
 use git2::{Commit, ObjectType, Oid, Repository, Tree};
 use std::collections::{HashMap, HashSet};
 
@@ -31,8 +30,8 @@ pub struct Record {
 /// hash of its trimmed line.
 pub type CarriedKey = (String, String);
 
-pub fn carried_key(f: &Finding) -> CarriedKey {
-    (f.fingerprint.clone(), f.line_hash.clone())
+pub fn carried_key(h: &Hit) -> CarriedKey {
+    (h.fingerprint.clone(), h.line_hash.clone())
 }
 
 /// Turn records into findings.
@@ -41,7 +40,7 @@ pub struct Attributor<'r> {
     matcher: &'r Matcher,
     opts: &'r ScanOptions,
     max_file_size: u64,
-    by_blob: HashMap<Oid, Vec<Finding>>,
+    by_blob: HashMap<Oid, Vec<Hit>>,
     /// Keys of blobs that were not scanned in the main pass (outside a range) or had none.
     keys: HashMap<Oid, HashSet<CarriedKey>>,
     commits: HashMap<Oid, CommitInfo>,
@@ -55,7 +54,7 @@ impl<'r> Attributor<'r> {
         matcher: &'r Matcher,
         opts: &'r ScanOptions,
         max_file_size: u64,
-        by_blob: HashMap<Oid, Vec<Finding>>,
+        by_blob: HashMap<Oid, Vec<Hit>>,
     ) -> Self {
         Attributor {
             repo,
@@ -95,14 +94,16 @@ impl<'r> Attributor<'r> {
                 .or_insert_with(|| commit_info(&commit))
                 .clone();
             let path = String::from_utf8_lossy(&r.path);
-            for f in self.by_blob.get(&r.blob).into_iter().flatten() {
-                if carried.contains(&carried_key(f)) {
-                    continue;
+            let at = Location {
+                commit: Some(&info),
+                ..Location::file(&path)
+            };
+            for h in self.by_blob.get(&r.blob).into_iter().flatten() {
+                if !carried.contains(&carried_key(h))
+                    && let Some(f) = h.at(&at, self.opts.min_confidence)
+                {
+                    out.push(f);
                 }
-                let mut f = f.clone();
-                f.set_file_path(&path);
-                f.commit = Some(info.clone());
-                out.push(f);
             }
         }
         out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -141,16 +142,16 @@ impl<'r> Attributor<'r> {
     }
 }
 
-/// Scan a blob by id (placeholder path). A blob over the size limit yields no findings.
+/// Scan a blob by id. A blob over the size limit yields no hits.
 pub fn read_and_scan(
     repo: &Repository,
     oid: Oid,
     matcher: &Matcher,
     opts: &ScanOptions,
     max_file_size: u64,
-) -> Result<Vec<Finding>, git2::Error> {
+) -> Result<Vec<Hit>, git2::Error> {
     match read_blob(repo, oid, max_file_size)? {
-        BlobRead::Read(blob) => Ok(scan_blob(matcher, blob.content(), UNATTRIBUTED, opts).findings),
+        BlobRead::Read(blob) => Ok(scan_blob(matcher, blob.content(), opts).hits),
         BlobRead::TooLarge(_) => Ok(Vec::new()),
     }
 }

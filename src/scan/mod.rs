@@ -1,13 +1,16 @@
-//! Turning one blob of bytes into findings: text/UTF-16/binary triage, one matcher pass,
-//! positions, allow comments and filters. Every source (files, stdin, git) goes through here.
+//! Turning one blob of bytes into hits: text/UTF-16/binary triage, one matcher pass,
+//! positions, allow comments and filters. Every source (files, stdin, git) goes through here,
+//! and turns the hits into findings at each place the blob is ([`hit`]).
+
+mod hit;
+
+pub use hit::{Hit, Location};
 
 use crate::archive::{self, Budget, Kind, Skip};
 use crate::detect::decode::detect_wide;
 use crate::detect::{Match, Matcher};
 use crate::exclude::Excludes;
-use crate::finding::{
-    Encoding, Encodings, Finding, FingerprintKey, Secret, Verification, fingerprint, hex,
-};
+use crate::finding::{Encoding, Encodings, FingerprintKey, Secret, fingerprint, hex};
 use crate::rules::Confidence;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -57,8 +60,8 @@ pub const MAX_FINDINGS_PER_FILE: usize = 100;
 /// What became of a blob.
 #[derive(Debug, Default)]
 pub struct BlobResult {
-    /// One finding per distinct secret (and rule): its first place and how often it occurs.
-    pub findings: Vec<Finding>,
+    /// One hit per distinct secret (and rule): its first place and how often it occurs.
+    pub hits: Vec<Hit>,
     pub binary_skipped: bool,
     /// Findings silenced by an inline allow marker or allow-list.
     pub suppressed: u64,
@@ -101,9 +104,23 @@ impl ArchiveTally {
 /// How many leading bytes decide whether a blob is binary (as git does).
 const SNIFF: usize = 8192;
 
-/// Scan one blob. `path` is how findings will name it. An archive's members are scanned
-/// instead (unless `opts.archives` is off), their findings named `path!member`.
-pub fn scan_blob(matcher: &Matcher, bytes: &[u8], path: &str, opts: &ScanOptions) -> BlobResult {
+impl BlobResult {
+    /// The findings the hits make at `at` (those at least `opts.min_confidence` there).
+    pub fn findings_at(
+        &self,
+        at: &Location<'_>,
+        opts: &ScanOptions,
+    ) -> Vec<crate::finding::Finding> {
+        self.hits
+            .iter()
+            .filter_map(|h| h.at(at, opts.min_confidence))
+            .collect()
+    }
+}
+
+/// Scan one blob, wherever it is. An archive's members are scanned instead (unless
+/// `opts.archives` is off), their hits naming the member.
+pub fn scan_blob(matcher: &Matcher, bytes: &[u8], opts: &ScanOptions) -> BlobResult {
     let mut result = BlobResult::default();
     if opts.archives
         && let Some(kind) = archive::kind(bytes)
@@ -112,7 +129,6 @@ pub fn scan_blob(matcher: &Matcher, bytes: &[u8], path: &str, opts: &ScanOptions
         let mut members = MemberScan {
             matcher,
             opts,
-            path,
             prefix: String::new(),
             kind,
             depth: 1,
@@ -121,17 +137,16 @@ pub fn scan_blob(matcher: &Matcher, bytes: &[u8], path: &str, opts: &ScanOptions
         archive::walk(kind, bytes, &mut budget, &mut members);
         return result;
     }
-    scan_text(matcher, bytes, path, None, None, opts, &mut result);
+    scan_text(matcher, bytes, None, None, opts, &mut result);
     result
 }
 
 /// Scan text that is not a file's content but names or points at one (a file name, the target
-/// of a symbolic link) as it stands: no archive, wide-text or binary triage. Findings are
-/// named `path`, lines and columns count inside the text.
-pub fn scan_name(matcher: &Matcher, text: &[u8], path: &str, opts: &ScanOptions) -> BlobResult {
+/// of a symbolic link) as it stands: no archive, wide-text or binary triage. Lines and columns
+/// count inside the text.
+pub fn scan_name(matcher: &Matcher, text: &[u8], opts: &ScanOptions) -> BlobResult {
     let mut result = BlobResult::default();
     let hay = Hay {
-        path,
         member: None,
         encoding: None,
     };
@@ -143,8 +158,6 @@ pub fn scan_name(matcher: &Matcher, text: &[u8], path: &str, opts: &ScanOptions)
 struct MemberScan<'a> {
     matcher: &'a Matcher,
     opts: &'a ScanOptions,
-    /// The outermost archive's path.
-    path: &'a str,
     /// This archive's own member path inside the outermost one (empty for the outermost).
     prefix: String,
     kind: Kind,
@@ -190,7 +203,6 @@ impl archive::Visitor for MemberScan<'_> {
             let mut inner = MemberScan {
                 matcher: self.matcher,
                 opts: self.opts,
-                path: self.path,
                 prefix: member,
                 kind,
                 depth: self.depth + 1,
@@ -202,22 +214,9 @@ impl archive::Visitor for MemberScan<'_> {
         // A bare gzip stream is a compressed file, not a container: its text is reported at
         // the file's own path, with `gzip` as its encoding.
         let layer = (self.kind == Kind::Gzip && name.is_empty()).then_some(Encoding::Gzip);
-        let shown = if member.is_empty() {
-            self.path.to_string()
-        } else {
-            format!("{}!{member}", self.path)
-        };
         let member = (!member.is_empty()).then_some(member.as_str());
         let before = self.result.binary_skipped;
-        scan_text(
-            self.matcher,
-            bytes,
-            &shown,
-            member,
-            layer,
-            self.opts,
-            self.result,
-        );
+        scan_text(self.matcher, bytes, member, layer, self.opts, self.result);
         // Binary members (.dll, .class) are the normal content of packages, not worth a count.
         self.result.binary_skipped = before;
     }
@@ -251,7 +250,6 @@ impl archive::Visitor for MemberScan<'_> {
 fn scan_text(
     matcher: &Matcher,
     bytes: &[u8],
-    path: &str,
     member: Option<&str>,
     layer: Option<Encoding>,
     opts: &ScanOptions,
@@ -259,7 +257,6 @@ fn scan_text(
 ) {
     let sample = &bytes[..bytes.len().min(SNIFF)];
     let mut hay = Hay {
-        path,
         member,
         encoding: layer.map(Encodings::from),
     };
@@ -279,7 +276,6 @@ fn scan_text(
 
 /// Where the bytes handed to [`collect`] come from.
 struct Hay<'a> {
-    path: &'a str,
     member: Option<&'a str>,
     /// How the bytes were decoded from the file (`utf-16le`, `gzip`, …).
     encoding: Option<Encodings>,
@@ -298,10 +294,10 @@ fn collect(
     // Each (rule, secret) once: its finding's index, or `None` once the cap dropped it. A log
     // repeating one token half a million times gives one finding with that count.
     let mut seen: HashMap<(usize, String), Option<usize>> = HashMap::new();
-    let test_role = is_test_path(from.path) || from.member.is_some_and(is_test_path);
     matcher.scan_each(hay, |mut m| {
         let rule = matcher.rule(m.rule);
-        let confidence = effective_confidence(rule, &m, test_role);
+        let confidence = effective_confidence(rule, &m);
+        // Where the blob sits can only lower it (`Hit::confidence_at`).
         if confidence < opts.min_confidence {
             return;
         }
@@ -328,11 +324,11 @@ fn collect(
         let key = (m.rule, std::mem::take(&mut m.secret));
         match seen.get(&key) {
             Some(Some(i)) => {
-                result.findings[*i].occurrences += 1;
+                result.hits[*i].occurrences += 1;
                 return;
             }
             Some(None) => return,
-            None if result.findings.len() >= MAX_FINDINGS_PER_FILE => {
+            None if result.hits.len() >= MAX_FINDINGS_PER_FILE => {
                 result.capped += 1;
                 seen.insert(key, None);
                 return;
@@ -340,7 +336,7 @@ fn collect(
             None => {}
         }
         m.secret = key.1.clone();
-        seen.insert(key, Some(result.findings.len()));
+        seen.insert(key, Some(result.hits.len()));
         // Secrets never span lines: the end is on the start's line.
         let end_line = line;
         let end_column = column + char_count(&hay[m.start..m.end]);
@@ -348,11 +344,11 @@ fn collect(
             Some(step) => Some(Encodings::then(from.encoding.as_ref(), step)),
             None => from.encoding.clone(),
         };
-        result.findings.push(Finding {
+        let unproven = !matcher_validated(rule, &m);
+        result.hits.push(Hit {
             rule_id: rule.id.clone(),
             rule_name: rule.name.clone(),
             provider: rule.provider,
-            path: from.path.to_string(),
             member: from.member.map(str::to_string),
             line,
             column,
@@ -367,25 +363,21 @@ fn collect(
             line_hash: hash.clone(),
             secret: Secret::new(m.secret),
             confidence,
+            unproven,
             severity: rule.severity,
             organization_source: m.organization.as_ref().map(|o| o.1),
             organization: m.organization.map(|o| o.0),
             encoding,
-            commit: None,
-            origin: None,
-            unreachable: false,
-            verification: Verification::NotChecked,
-            place: None,
             occurrences: 1,
-            at_head: None,
         });
     });
 }
 
-/// A finding's confidence: its rule's; low for a checksum-valid token with a constant payload
-/// (a test vector); one level lower for a credential that looks like test data, and one level lower again for a credential without a checksum in a file whose role is
-/// testing. A token whose checksum holds keeps its rule's confidence wherever it is.
-fn effective_confidence(rule: &crate::rules::Rule, m: &Match, test_role: bool) -> Confidence {
+/// A hit's confidence wherever its blob is: its rule's; low for a checksum-valid token with a
+/// constant payload (a test vector); one level lower for a credential that looks like test
+/// data. (A file whose role is testing lowers a credential without a checksum once more:
+/// [`Hit::confidence_at`].) A token whose checksum holds keeps its rule's confidence.
+fn effective_confidence(rule: &crate::rules::Rule, m: &Match) -> Confidence {
     let lower = |c: Confidence| match c {
         Confidence::High => Confidence::Medium,
         _ => Confidence::Low,
@@ -397,9 +389,6 @@ fn effective_confidence(rule: &crate::rules::Rule, m: &Match, test_role: bool) -
     }
     let mut c = rule.confidence;
     if m.weak {
-        c = lower(c);
-    }
-    if test_role && !checksummed {
         c = lower(c);
     }
     c
