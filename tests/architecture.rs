@@ -17,10 +17,6 @@ const LONG_FILES: &[(&str, &str)] = &[
         "the history engine; being split by the git-source rework",
     ),
     (
-        "src/scan.rs",
-        "matcher driver; its split goes with the git-source rework",
-    ),
-    (
         "src/report/sarif.rs",
         "SARIF document building; to split into run, result and rule parts",
     ),
@@ -41,7 +37,7 @@ const LONG_FILES: &[(&str, &str)] = &[
 
 /// Functions over [`MAX_FN_LINES`] not yet split (`file`, `fn` name), each with its reason.
 const LONG_FNS: &[(&str, &str, &str)] = &[
-    ("src/scan.rs", "collect", "with the matcher rework"),
+    ("src/scan/mod.rs", "collect", "with the matcher rework"),
     (
         "src/source/fs.rs",
         "scan_paths",
@@ -350,6 +346,10 @@ fn functions(text: &str) -> Vec<(String, usize, usize, bool)> {
 fn files_and_functions_stay_small() {
     let src = Path::new(ROOT).join("src");
     let mut over = Vec::new();
+    // Allow-list entries still needed: an entry for a file or function that is gone or small
+    // again is stale and must be removed, so the lists say what is left to split.
+    let mut long_files = BTreeSet::new();
+    let mut long_fns = BTreeSet::new();
     for file in rust_files(&src) {
         let rel = format!(
             "src/{}",
@@ -357,16 +357,36 @@ fn files_and_functions_stay_small() {
         );
         let text = std::fs::read_to_string(&file).expect("readable");
         let n = text.lines().count();
-        if n > MAX_FILE_LINES && !LONG_FILES.iter().any(|(f, _)| *f == rel) {
-            over.push(format!("{rel}: {n} lines (at most {MAX_FILE_LINES})"));
+        if n > MAX_FILE_LINES {
+            long_files.insert(rel.clone());
+            if !LONG_FILES.iter().any(|(f, _)| *f == rel) {
+                over.push(format!("{rel}: {n} lines (at most {MAX_FILE_LINES})"));
+            }
         }
         for (name, at, len, reason) in functions(&text) {
             let allowed = LONG_FNS.iter().any(|(f, n, _)| *f == rel && *n == name);
-            if len > MAX_FN_LINES && !reason && !allowed {
-                over.push(format!(
-                    "{rel}:{at}: fn {name} is {len} lines (at most {MAX_FN_LINES}, or say why above it with `Long:`)"
-                ));
+            if len > MAX_FN_LINES && !reason {
+                long_fns.insert((rel.clone(), name.clone()));
+                if !allowed {
+                    over.push(format!(
+                        "{rel}:{at}: fn {name} is {len} lines (at most {MAX_FN_LINES}, or say why above it with `Long:`)"
+                    ));
+                }
             }
+        }
+    }
+    for (f, _) in LONG_FILES {
+        if !long_files.contains(*f) {
+            over.push(format!(
+                "{f}: listed in LONG_FILES but gone or short now; remove it"
+            ));
+        }
+    }
+    for (f, n, _) in LONG_FNS {
+        if !long_fns.contains(&(f.to_string(), n.to_string())) {
+            over.push(format!(
+                "{f}: fn {n} listed in LONG_FNS but gone or short now; remove it"
+            ));
         }
     }
     assert!(over.is_empty(), "split these:\n{}", over.join("\n"));

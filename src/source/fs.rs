@@ -430,11 +430,8 @@ pub fn scan_stdin(
     summary.files_scanned = 1;
     summary.bytes_scanned = buf.len() as u64;
     let result = scan_blob(matcher, &buf, opts);
-    result.archive.add_to(&mut summary);
+    result.add_to(&mut summary);
     result.archive.warnings("<stdin>").for_each(warn);
-    summary.skipped_binary = u64::from(result.binary_skipped);
-    summary.suppressed = result.suppressed;
-    summary.capped = result.capped;
     Ok((
         result.findings_at(&Location::file("<stdin>"), opts),
         summary,

@@ -236,11 +236,8 @@ pub fn scan_staged(
         summary.files_scanned += 1;
         summary.bytes_scanned += blob.content().len() as u64;
         let result = scan_blob(matcher, blob.content(), opts);
-        result.archive.add_to(&mut summary);
+        result.add_to(&mut summary);
         result.archive.warnings(&path).for_each(warn);
-        summary.skipped_binary += u64::from(result.binary_skipped);
-        summary.suppressed += result.suppressed;
-        summary.capped += result.capped;
         if result.hits.is_empty() {
             continue;
         }
