@@ -14,6 +14,7 @@ use crate::finding::{Encoding, OrgSource};
 use crate::rules::{Confidence, Rule, Validator};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::Regex;
+use std::sync::OnceLock;
 
 /// How far before a keyword a match may start (unless the rule says), and after it end.
 const LOOKBEHIND: usize = 256;
@@ -56,13 +57,49 @@ pub use crate::rules::byte_class;
 
 struct CompiledRule {
     rule: Rule,
+    /// The pattern, compiled on the rule's first candidate (a keyword hit or a run of its
+    /// length): a run whose text holds none of a rule's keywords never pays for its regex,
+    /// which is most of a small scan's start-up (`patrol staged` on a few lines).
+    pattern: OnceLock<Pattern>,
+    /// Marvin32 seeds of a `marvin32-base64` rule.
+    seeds: Vec<u64>,
+}
+
+/// A rule's compiled pattern and what is learnt from it.
+struct Pattern {
     regex: Regex,
     secret_group: Option<usize>,
     /// Longest match the pattern can make, in bytes, when bounded (lets keyword hits inside a
     /// window already searched in vain be skipped).
     max_len: Option<usize>,
-    /// Marvin32 seeds of a `marvin32-base64` rule.
-    seeds: Vec<u64>,
+}
+
+impl Pattern {
+    fn new(pattern: &str) -> Result<Pattern, regex::Error> {
+        let regex = Regex::new(pattern)?;
+        let secret_group = regex.capture_names().position(|n| n == Some("secret"));
+        let max_len = regex_syntax::ParserBuilder::new()
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .ok()
+            .and_then(|hir| hir.properties().maximum_len());
+        Ok(Pattern {
+            regex,
+            secret_group,
+            max_len,
+        })
+    }
+}
+
+impl CompiledRule {
+    fn pattern(&self) -> &Pattern {
+        self.pattern.get_or_init(|| {
+            // Every rule's pattern compiled when its file was loaded (`rules::check_rule`,
+            // and a test for the built-in ones).
+            Pattern::new(&self.rule.pattern).expect("rule patterns are checked when loaded")
+        })
+    }
 }
 
 /// The keywordless rules of one byte class, scanned in one pass whatever their lengths.
@@ -122,7 +159,8 @@ pub struct Matcher {
     run_bytes: [bool; 256],
     /// How far before a keyword hit any rule's match may start.
     lookbehind: usize,
-    org: org::OrgFinder,
+    /// Built on the first Azure DevOps match (like the rules' patterns, on first use).
+    org: OnceLock<org::OrgFinder>,
 }
 
 /// Matches found but not yet handed on, and how far the keywordless run scanners have read.
@@ -153,9 +191,6 @@ impl Pending {
 /// Why a rule set did not compile. Rules were checked when loaded, so this is a bug in a check.
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
-    // `error`, not `source`: the message already says it (see `SourceError::Root`).
-    #[error("rule {id}: {error}")]
-    Pattern { id: String, error: regex::Error },
     #[error(transparent)]
     ByteClass(#[from] crate::rules::ByteClassError),
     #[error("{0}")]
@@ -170,17 +205,6 @@ impl Matcher {
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut runs: Vec<RunScanner> = Vec::new();
         for (idx, rule) in rules.into_iter().enumerate() {
-            let regex = Regex::new(&rule.pattern).map_err(|error| CompileError::Pattern {
-                id: rule.id.clone(),
-                error,
-            })?;
-            let secret_group = regex.capture_names().position(|n| n == Some("secret"));
-            let max_len = regex_syntax::ParserBuilder::new()
-                .utf8(false)
-                .build()
-                .parse(&rule.pattern)
-                .ok()
-                .and_then(|hir| hir.properties().maximum_len());
             let variants: Vec<String> = if rule.exact_keywords {
                 rule.keywords.clone()
             } else {
@@ -224,9 +248,7 @@ impl Matcher {
                 .collect();
             compiled.push(CompiledRule {
                 rule,
-                regex,
-                secret_group,
-                max_len,
+                pattern: OnceLock::new(),
                 seeds,
             });
         }
@@ -256,7 +278,6 @@ impl Matcher {
                     .map_err(CompileError::Keywords)?,
             )
         };
-        let org = org::OrgFinder::new();
         let mut run_bytes = [false; 256];
         for r in &runs {
             for (b, &inside) in run_bytes.iter_mut().zip(r.class.iter()) {
@@ -275,7 +296,7 @@ impl Matcher {
             runs,
             run_bytes,
             lookbehind,
-            org,
+            org: OnceLock::new(),
         })
     }
 
@@ -321,7 +342,10 @@ impl Matcher {
                     && !looked_up.contains(&m.secret)
                 {
                     looked_up.insert(m.secret.clone());
-                    m.organization = self.org.near(hay, m.start, m.end);
+                    m.organization = self
+                        .org
+                        .get_or_init(org::OrgFinder::new)
+                        .near(hay, m.start, m.end);
                 }
                 sink(m);
             }
@@ -360,7 +384,7 @@ impl Matcher {
                     } else {
                         continue;
                     };
-                    if self.rules[ri].regex.is_match(&hay[s..e]) {
+                    if self.rules[ri].pattern().regex.is_match(&hay[s..e]) {
                         self.candidate(ri, hay, s, e, false, &mut p.out);
                     }
                 }
@@ -423,13 +447,14 @@ impl Matcher {
                     if cr.rule.decoder.is_some() && !decode {
                         continue;
                     }
+                    let pat = cr.pattern();
                     // A match holding this hit starts at most `max_prefix` before it and ends
                     // within `max_len` of that; strictly inside a window already searched in
                     // vain (look-arounds saw the same bytes), there is none.
                     let from = hit
                         .start()
                         .saturating_sub(cr.rule.max_prefix.unwrap_or(LOOKBEHIND));
-                    if let (Some(max), Some((clear_from, clear_to))) = (cr.max_len, clear[ri])
+                    if let (Some(max), Some((clear_from, clear_to))) = (pat.max_len, clear[ri])
                         && from >= clear_from
                         && hit.start() + max < clear_to
                     {
@@ -441,7 +466,7 @@ impl Matcher {
                     // Secrets do not span lines: the window ends at the line's end. Searching
                     // `hay[..end]` from `from` (not a sub-slice) keeps the text before it
                     // visible to `\b` and `^`.
-                    let far = (hit.end() + LOOKAHEAD.max(cr.max_len.unwrap_or(0))).min(hay.len());
+                    let far = (hit.end() + LOOKAHEAD.max(pat.max_len.unwrap_or(0))).min(hay.len());
                     let end =
                         memchr::memchr(b'\n', &hay[hit.end()..far]).map_or(far, |i| hit.end() + i);
                     if in_vain[ri] >= DENSE_AFTER {
@@ -455,7 +480,7 @@ impl Matcher {
                     let window = &hay[..end];
                     let mut at = from;
                     clear[ri] = Some((from, end));
-                    while let Some(caps) = cr.regex.captures_at(window, at) {
+                    while let Some(caps) = pat.regex.captures_at(window, at) {
                         clear[ri] = None;
                         in_vain[ri] = 0;
                         let whole = caps.get(0).expect("group 0");
@@ -466,7 +491,7 @@ impl Matcher {
                         if whole.end() < hit.end() {
                             continue;
                         }
-                        let sec = cr.secret_group.and_then(|g| caps.get(g)).unwrap_or(whole);
+                        let sec = pat.secret_group.and_then(|g| caps.get(g)).unwrap_or(whole);
                         let local = caps
                             .name("host")
                             .is_some_and(|h| placeholder::is_example_host(h.as_bytes()));
@@ -494,13 +519,14 @@ impl Matcher {
         out: &mut Vec<Match>,
     ) -> usize {
         let cr = &self.rules[ri];
+        let pat = cr.pattern();
         let cap = (from + DENSE_SEGMENT).min(hay.len());
         let line_end = memchr::memchr(b'\n', &hay[from..cap]).map(|i| from + i);
         let end = line_end.unwrap_or(cap);
         let prefix = cr.rule.max_prefix.unwrap_or(LOOKBEHIND);
         let window = &hay[..end];
         let mut at = from;
-        while let Some(caps) = cr.regex.captures_at(window, at) {
+        while let Some(caps) = pat.regex.captures_at(window, at) {
             let whole = caps.get(0).expect("group 0");
             let span = &hay[whole.start()..whole.end()];
             let holds_keyword = ac.find_iter(span).any(|h| {
@@ -512,7 +538,7 @@ impl Matcher {
                 continue;
             }
             at = whole.end().max(whole.start() + 1);
-            let sec = cr.secret_group.and_then(|g| caps.get(g)).unwrap_or(whole);
+            let sec = pat.secret_group.and_then(|g| caps.get(g)).unwrap_or(whole);
             let local = caps
                 .name("host")
                 .is_some_and(|h| placeholder::is_example_host(h.as_bytes()));
@@ -851,6 +877,45 @@ mod tests {
                 .collect();
             assert_eq!(ids, ["short", "long"], "order {order}");
         }
+    }
+
+    #[test]
+    fn the_keyword_search_stays_within_the_simd_literal_limit() {
+        let m = Matcher::new(crate::rules::builtin_rules()).unwrap();
+        let n = m.keywords.as_ref().map_or(0, |k| k.patterns_len());
+        assert!(
+            n <= 64,
+            "the built-in rules make {n} keyword spellings: the literal search's SIMD prefilter \
+             (Teddy) takes at most 64 literals and beyond that falls back to a search several \
+             times slower on source code; use `exact_keywords` or fewer keywords"
+        );
+    }
+
+    #[test]
+    fn a_rule_pattern_is_compiled_only_for_its_first_candidate() {
+        let m = Matcher::new(crate::rules::builtin_rules()).unwrap();
+        fn compiled(m: &Matcher) -> Vec<&str> {
+            m.rules
+                .iter()
+                .filter(|r| r.pattern.get().is_some())
+                .map(|r| r.rule.id.as_str())
+                .collect()
+        }
+        assert!(
+            m.scan(b"fn main() {\n    println!(\"hello\");\n}\n")
+                .is_empty()
+        );
+        assert_eq!(compiled(&m), Vec::<&str>::new());
+        let (ri, keyword) = m
+            .rules
+            .iter()
+            .enumerate()
+            .find_map(|(i, r)| r.rule.keywords.first().map(|k| (i, k.clone())))
+            .expect("a rule with keywords");
+        m.scan(format!("let x = 1; // {keyword}\n").as_bytes());
+        let now = compiled(&m);
+        assert!(now.contains(&m.rules[ri].rule.id.as_str()), "{now:?}");
+        assert!(now.len() < m.rules.len() / 2, "{now:?}");
     }
 
     #[test]
