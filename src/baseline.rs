@@ -14,10 +14,44 @@ use crate::finding::{Finding, FingerprintKey, plain_fingerprint};
 use crate::report::redact::shown_path;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub const DEFAULT_PATH: &str = ".patrol-baseline.json";
 const VERSION: u32 = 1;
+
+/// Why a baseline file, or a report read as one, was refused. No message quotes the file's
+/// text: a hostile baseline could hold a secret anywhere.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("an entry has a malformed fingerprint (`fingerprint` is not 64 hex digits)")]
+    MalformedFingerprint,
+    #[error("{0}")]
+    Syntax(crate::parse_error::Rejection),
+    #[error("unsupported baseline version {0} (expected {VERSION})")]
+    Version(u32),
+    #[error("`fingerprint_key` is not 64 hex digits")]
+    Key,
+    #[error(
+        "baseline {}: {} (create it with `patrol baseline create`)",
+        path.display(),
+        crate::util::io_reason(error)
+    )]
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("invalid baseline {}: {error}", path.display())]
+    Invalid {
+        path: PathBuf,
+        error: Box<BaselineError>,
+    },
+    #[error("{0}")]
+    ReportJson(serde_json::Error),
+    #[error("not a patrol JSON report: no `findings` array")]
+    NotReport,
+    #[error("finding without `{0}`")]
+    MissingField(&'static str),
+}
 
 /// One accepted secret.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -33,14 +67,11 @@ pub struct Entry {
 
 impl Entry {
     /// The checks every entry passes, whether loaded from a baseline or taken from a report.
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), BaselineError> {
         if self.fingerprint.len() != 64 || !self.fingerprint.bytes().all(|c| c.is_ascii_hexdigit())
         {
             // The message names no value: a hostile baseline could hold a secret anywhere.
-            return Err(
-                "an entry has a malformed fingerprint (`fingerprint` is not 64 hex digits)"
-                    .to_string(),
-            );
+            return Err(BaselineError::MalformedFingerprint);
         }
         Ok(())
     }
@@ -130,33 +161,35 @@ impl Baseline {
 
     /// Parse a baseline file. Errors name the line, the key and what was expected, never the
     /// text found there.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, BaselineError> {
         let b: Baseline = serde_json::from_str(text).map_err(|e| {
             let offset = offset_of(text, e.line(), e.column());
-            crate::parse_error::reject(text, offset, &e.to_string(), KEYS).to_string()
+            BaselineError::Syntax(crate::parse_error::reject(
+                text,
+                offset,
+                &e.to_string(),
+                KEYS,
+            ))
         })?;
         if b.version != VERSION {
-            return Err(format!(
-                "unsupported baseline version {} (expected {VERSION})",
-                b.version
-            ));
+            return Err(BaselineError::Version(b.version));
         }
         if b.fingerprint_key.is_some() && b.key().is_none() {
-            return Err("`fingerprint_key` is not 64 hex digits".to_string());
+            return Err(BaselineError::Key);
         }
         b.entries.iter().try_for_each(Entry::check)?;
         Ok(b)
     }
 
-    pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            anyhow::anyhow!(
-                "baseline {}: {} (create it with `patrol baseline create`)",
-                path.display(),
-                crate::util::io_reason(&e)
-            )
+    pub fn load(path: &Path) -> Result<Self, BaselineError> {
+        let text = std::fs::read_to_string(path).map_err(|error| BaselineError::Read {
+            path: path.to_path_buf(),
+            error,
         })?;
-        Self::parse(&text).map_err(|e| anyhow::anyhow!("invalid baseline {}: {e}", path.display()))
+        Self::parse(&text).map_err(|error| BaselineError::Invalid {
+            path: path.to_path_buf(),
+            error: Box::new(error),
+        })
     }
 
     /// Stable text: sorted entries, two-space indent, trailing newline.
@@ -194,11 +227,9 @@ pub fn entries_from_report(
     text: &str,
     with_paths: bool,
     key: &FingerprintKey,
-) -> Result<Baseline, String> {
-    let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let findings = doc["findings"]
-        .as_array()
-        .ok_or("not a patrol JSON report: no `findings` array")?;
+) -> Result<Baseline, BaselineError> {
+    let doc: serde_json::Value = serde_json::from_str(text).map_err(BaselineError::ReportJson)?;
+    let findings = doc["findings"].as_array().ok_or(BaselineError::NotReport)?;
     // Paths in a report start with the scanned directory as given (`root`); entries are keyed
     // relative to it, as `baseline create` without `--from` keys them.
     let root_prefix = doc["root"]
@@ -206,10 +237,10 @@ pub fn entries_from_report(
         .map(|root| crate::report::join_root(root, ""));
     let mut entries = BTreeSet::new();
     for f in findings {
-        let field = |k: &str| {
+        let field = |k: &'static str| {
             f[k].as_str()
                 .map(str::to_string)
-                .ok_or_else(|| format!("finding without `{k}`"))
+                .ok_or(BaselineError::MissingField(k))
         };
         entries.insert(Entry {
             rule_id: field("rule_id")?,

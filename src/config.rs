@@ -38,6 +38,17 @@ const KEYS: &[&str] = &[
     "allow_regexes",
 ];
 
+/// What is wrong with a configuration text. Never the value: allow lists hold secrets.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigProblem {
+    #[error("{0}")]
+    Syntax(crate::parse_error::Rejection),
+    #[error("key `exclude`: entry {0} is not a valid gitignore-style glob")]
+    Exclude(usize),
+    #[error("allow_regexes entry {entry} is not a valid regex: {problem}")]
+    AllowRegex { entry: usize, problem: String },
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: {message}")]
 pub struct ConfigError {
@@ -71,18 +82,19 @@ impl Config {
                 None => format!("cannot read: {}", crate::util::io_reason(&e)),
             },
         })?;
-        let cfg = Config::parse(&text).map_err(|message| ConfigError {
+        let cfg = Config::parse(&text).map_err(|problem| ConfigError {
             path: path.display().to_string(),
-            message,
+            message: problem.to_string(),
         })?;
         Ok((cfg, Some(path)))
     }
 
     /// Parse configuration text. Errors name the line, the key and what was expected, never
     /// the value: allow lists hold secrets.
-    pub fn parse(text: &str) -> Result<Config, String> {
-        let cfg: Config = toml::from_str(text)
-            .map_err(|e| reject(text, e.span().map(|s| s.start), e.message(), KEYS).to_string())?;
+    pub fn parse(text: &str) -> Result<Config, ConfigProblem> {
+        let cfg: Config = toml::from_str(text).map_err(|e| {
+            ConfigProblem::Syntax(reject(text, e.span().map(|s| s.start), e.message(), KEYS))
+        })?;
         for (i, g) in cfg.exclude.iter().enumerate() {
             // Both ways patrol uses the globs: walk overrides (`scan`) and gitignore matching
             // of tree paths (`git`, `staged`, `ado`).
@@ -91,19 +103,13 @@ impl Config {
                 || walk.build().is_err()
                 || crate::exclude::Excludes::new(std::slice::from_ref(g)).is_err()
             {
-                return Err(format!(
-                    "key `exclude`: entry {} is not a valid gitignore-style glob",
-                    i + 1
-                ));
+                return Err(ConfigProblem::Exclude(i + 1));
             }
         }
         for (i, r) in cfg.allow_regexes.iter().enumerate() {
-            regex::Regex::new(r).map_err(|e| {
-                format!(
-                    "allow_regexes entry {} is not a valid regex: {}",
-                    i + 1,
-                    crate::parse_error::regex_problem(&e)
-                )
+            regex::Regex::new(r).map_err(|e| ConfigProblem::AllowRegex {
+                entry: i + 1,
+                problem: crate::parse_error::regex_problem(&e),
             })?;
         }
         Ok(cfg)
@@ -116,7 +122,9 @@ mod tests {
 
     #[test]
     fn unknown_key_names_line() {
-        let err = Config::parse("exclude = [\"a\"]\n\nexclud = [\"b\"]\n").unwrap_err();
+        let err = Config::parse("exclude = [\"a\"]\n\nexclud = [\"b\"]\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 3"), "{err}");
         assert!(err.contains("unknown key `exclud`"), "{err}");
     }
@@ -131,7 +139,9 @@ mod tests {
         assert_eq!(c.min_confidence, Some(Confidence::Low));
         // Read once, as the type the scan uses: a wrong value is refused here, with its line.
         assert_eq!(
-            Config::parse("exclude = []\nmin_confidence = \"huge\"").unwrap_err(),
+            Config::parse("exclude = []\nmin_confidence = \"huge\"")
+                .unwrap_err()
+                .to_string(),
             "line 2: key `min_confidence`: unknown value, expected one of `low`, `medium`, `high`"
         );
     }

@@ -34,6 +34,15 @@ pub struct Imported {
     pub unmatched: usize,
 }
 
+/// A JSON document that is not a gitleaks report. serde's message could quote a value of the
+/// report, which may be a secret: it is not shown.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "not a gitleaks JSON report (an array of findings with string fields); write one with \
+     --report-format json"
+)]
+pub struct NotGitleaksReport;
+
 /// Entries for the gitleaks findings in `doc` whose secret patrol detects, looked for in
 /// gitleaks' `Match` (the text around the secret) and then in `Secret` alone.
 pub fn entries(
@@ -41,14 +50,9 @@ pub fn entries(
     matcher: &Matcher,
     opts: &ScanOptions,
     with_paths: bool,
-) -> Result<Imported, String> {
-    let findings: Vec<GitleaksFinding> = serde_json::from_value(doc)
-        // serde's message could quote a value of the report, which may be a secret: not shown.
-        .map_err(|_| {
-            "not a gitleaks JSON report (an array of findings with string fields); write one \
-             with --report-format json"
-                .to_string()
-        })?;
+) -> Result<Imported, NotGitleaksReport> {
+    let findings: Vec<GitleaksFinding> =
+        serde_json::from_value(doc).map_err(|_| NotGitleaksReport)?;
     let mut out = Imported::default();
     for g in findings {
         let secret = g.secret.trim();

@@ -11,10 +11,39 @@
 //! It does not decide where files go; callers pass the path.
 
 use crate::interrupt::TempFile;
-use anyhow::{Context, Result, bail};
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+
+/// Why an output file was not written; the I/O error, when there is one, is its source.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("cannot open {}", path.display())]
+    Open { path: PathBuf, source: io::Error },
+    #[error("{} became a regular file while it was being opened; not written", .0.display())]
+    BecameFile(PathBuf),
+    #[error("cannot append to {} (a symbolic link is not followed)", path.display())]
+    Append { path: PathBuf, source: io::Error },
+    #[error("{} has no file name", .0.display())]
+    NoFileName(PathBuf),
+    #[error("cannot create a temporary file in {}", dir.display())]
+    Temporary { dir: PathBuf, source: io::Error },
+    #[error("cannot set the mode of {}", path.display())]
+    Mode { path: PathBuf, source: io::Error },
+    #[error("cannot write {}", path.display())]
+    Write { path: PathBuf, source: io::Error },
+    #[error("cannot inspect {}", path.display())]
+    Inspect { path: PathBuf, source: io::Error },
+    #[error("{} is a directory", .0.display())]
+    Directory(PathBuf),
+}
+
+type Result<T> = std::result::Result<T, OutputError>;
+
+/// The error for `path` from an I/O error: `make(path, error)`.
+fn at<T>(r: io::Result<T>, path: &Path, make: fn(PathBuf, io::Error) -> OutputError) -> Result<T> {
+    r.map_err(|e| make(path.to_path_buf(), e))
+}
 
 /// How a path is written.
 #[derive(Debug, PartialEq, Eq)]
@@ -36,15 +65,13 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
         Target::Descriptor(_) => write_stream(&mut std::io::stderr().lock(), path, bytes),
         Target::InPlace => {
             // No create, no truncate: the path exists and is not a regular file.
-            let mut f = OpenOptions::new()
-                .write(true)
-                .open(path)
-                .with_context(|| format!("cannot open {}", path.display()))?;
+            let mut f = at(
+                OpenOptions::new().write(true).open(path),
+                path,
+                |path, source| OutputError::Open { path, source },
+            )?;
             if f.metadata().is_ok_and(|m| m.is_file()) {
-                bail!(
-                    "{} became a regular file while it was being opened; not written",
-                    path.display()
-                );
+                return Err(OutputError::BecameFile(path.to_path_buf()));
             }
             write_stream(&mut f, path, bytes)
         }
@@ -65,11 +92,9 @@ pub fn append_output(path: &Path, bytes: &[u8]) -> Result<()> {
                 use std::os::unix::fs::OpenOptionsExt;
                 opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
             }
-            let mut f = opts.open(path).with_context(|| {
-                format!(
-                    "cannot append to {} (a symbolic link is not followed)",
-                    path.display()
-                )
+            let mut f = at(opts.open(path), path, |path, source| OutputError::Append {
+                path,
+                source,
             })?;
             write_stream(&mut f, path, bytes)
         }
@@ -86,30 +111,38 @@ pub fn replace(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     if path.file_name().is_none() {
-        bail!("{} has no file name", path.display());
+        return Err(OutputError::NoFileName(path.to_path_buf()));
     }
-    let tmp = TempFile::new_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    let tmp = at(TempFile::new_in(dir), dir, |dir, source| {
+        OutputError::Temporary { dir, source }
+    })?;
     let mut f: &File = tmp.as_file();
     #[cfg(unix)]
     if let Some(mode) = mode {
         use std::os::unix::fs::PermissionsExt;
-        f.set_permissions(std::fs::Permissions::from_mode(mode))
-            .with_context(|| format!("cannot set the mode of {}", tmp.path().display()))?;
+        let set = f.set_permissions(std::fs::Permissions::from_mode(mode));
+        at(set, tmp.path(), |path, source| OutputError::Mode {
+            path,
+            source,
+        })?;
     }
     #[cfg(not(unix))]
     let _ = mode;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))
+    let written = f.write_all(bytes).and_then(|_| f.sync_all());
+    at(written, tmp.path(), write_error)?;
+    at(tmp.persist(path), path, write_error)
+}
+
+fn write_error(path: PathBuf, source: io::Error) -> OutputError {
+    OutputError::Write { path, source }
 }
 
 fn write_stream(w: &mut impl Write, path: &Path, bytes: &[u8]) -> Result<()> {
-    w.write_all(bytes)
-        .and_then(|_| w.flush())
-        .with_context(|| format!("cannot write {}", path.display()))
+    at(
+        w.write_all(bytes).and_then(|_| w.flush()),
+        path,
+        write_error,
+    )
 }
 
 fn classify(path: &Path) -> Result<Target> {
@@ -119,10 +152,15 @@ fn classify(path: &Path) -> Result<Target> {
     let link = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Target::Replace),
-        Err(e) => return Err(e).with_context(|| format!("cannot inspect {}", path.display())),
+        Err(source) => {
+            return Err(OutputError::Inspect {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
     };
     if link.is_dir() {
-        bail!("{} is a directory", path.display());
+        return Err(OutputError::Directory(path.to_path_buf()));
     }
     if link.is_file() {
         return Ok(Target::Replace);

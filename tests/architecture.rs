@@ -399,3 +399,61 @@ fn the_size_check_measures_functions() {
     assert_eq!(f[0], ("a".to_string(), 1, 3, false));
     assert_eq!(f[1], ("b".to_string(), 6, 2, true));
 }
+
+/// The library's files: `src/` without the command edge (`src/cmd/`, `src/main.rs`).
+fn library_files() -> Vec<(String, String)> {
+    let src = Path::new(ROOT).join("src");
+    rust_files(&src)
+        .into_iter()
+        .filter_map(|file| {
+            let rel = file.strip_prefix(&src).expect("under src").to_path_buf();
+            if rel.starts_with("cmd") || rel == Path::new("main.rs") {
+                return None;
+            }
+            let text = std::fs::read_to_string(&file).expect("readable");
+            Some((format!("src/{}", rel.display()), text))
+        })
+        .collect()
+}
+
+/// Where `text` gives up a typed error: `anyhow`, or a `String` as the error type.
+fn untyped_errors(text: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            l.contains("anyhow")
+                || (l.contains("Result<") && l.contains(", String>"))
+                || l.contains("type Err = String")
+        })
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
+#[test]
+fn the_library_has_typed_errors_and_anyhow_stays_at_the_command_edge() {
+    let mut found = Vec::new();
+    for (rel, text) in library_files() {
+        for line in untyped_errors(&text) {
+            found.push(format!("{rel}:{line}"));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "the library returns typed errors (a thiserror type whose Display is the message); \
+         anyhow belongs in src/cmd/ and src/main.rs:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_error_check_sees_untyped_errors() {
+    let text = "use anyhow::Result;\nfn a() -> Result<u8, String> {}\nfn b() -> Result<u8, E> {}\n\
+                impl FromStr for X {\n    type Err = String;\n}\n";
+    assert_eq!(untyped_errors(text), vec![1, 2, 5]);
+    assert!(
+        library_files()
+            .iter()
+            .all(|(f, _)| !f.starts_with("src/cmd/"))
+    );
+    assert!(library_files().iter().any(|(f, _)| f == "src/outfile.rs"));
+}

@@ -35,6 +35,22 @@ pub fn isolate_libgit2() {
     });
 }
 
+/// Why a mirror was not brought up to date. Texts are libgit2's messages, scrubbed of the token.
+#[derive(Debug, thiserror::Error)]
+pub enum MirrorError {
+    #[error("cannot open the mirror {}: {message}", dir.display())]
+    Open {
+        dir: std::path::PathBuf,
+        message: String,
+    },
+    #[error("bad clone URL: {0}")]
+    BadUrl(String),
+    #[error("interrupted")]
+    Interrupted,
+    #[error("fetch failed: {0}")]
+    Fetch(String),
+}
+
 /// What a sync did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Synced {
@@ -50,14 +66,17 @@ pub fn sync(
     url: &str,
     token: &Token,
     default_branch: Option<&str>,
-) -> Result<(Repository, Synced), String> {
+) -> Result<(Repository, Synced), MirrorError> {
     let existing = dir.join("HEAD").is_file();
     let repo = if existing {
         Repository::open_bare(dir)
     } else {
         Repository::init_bare(dir)
     }
-    .map_err(|e| format!("cannot open the mirror {}: {}", dir.display(), e.message()))?;
+    .map_err(|e| MirrorError::Open {
+        dir: dir.to_path_buf(),
+        message: e.message().to_string(),
+    })?;
     let auth = format!("Authorization: {}", token.header());
     let mut callbacks = RemoteCallbacks::new();
     // Returning false aborts the transfer: Ctrl-C stops a long clone.
@@ -70,14 +89,14 @@ pub fn sync(
         .download_tags(AutotagOption::None);
     let mut remote = repo
         .remote_anonymous(url)
-        .map_err(|e| format!("bad clone URL: {}", e.message()))?;
+        .map_err(|e| MirrorError::BadUrl(e.message().to_string()))?;
     remote
         .fetch(&[MIRROR_REFSPEC], Some(&mut opts), None)
         .map_err(|e| {
             if crate::interrupt::interrupted() {
-                "interrupted".to_string()
+                MirrorError::Interrupted
             } else {
-                token.scrub(&format!("fetch failed: {}", e.message()))
+                MirrorError::Fetch(token.scrub(e.message()))
             }
         })?;
     drop(remote);

@@ -4,15 +4,53 @@
 //! the same listing, so each item lands in exactly one shard whatever order the API returns.
 //! Not for merging the shards' reports: see `cmd::merge`.
 
-use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::num::ParseIntError;
 
 /// Environment variables the shard is taken from.
 pub const K8S_INDEX: &str = "JOB_COMPLETION_INDEX";
 pub const SHARDS_ENV: &str = "PATROL_SHARDS";
 pub const AZP_POSITION: &str = "SYSTEM_JOBPOSITIONINPHASE";
 pub const AZP_TOTAL: &str = "SYSTEM_TOTALJOBSINPHASE";
+
+/// Why the shard could not be told; a number that did not parse is the source.
+#[derive(Debug, thiserror::Error)]
+pub enum ShardError {
+    #[error("{0:?} is not a shard like 0/4")]
+    NotShard(String),
+    #[error("{label:?}: bad shard index")]
+    Index {
+        label: String,
+        source: ParseIntError,
+    },
+    #[error("{label:?}: bad shard count")]
+    Count {
+        label: String,
+        source: ParseIntError,
+    },
+    #[error("shard {0:?}: the index must be at least 0 and below the count (0-based: 0/4 … 3/4)")]
+    OutOfRange(String),
+    #[error("{name}={value:?} is not a number")]
+    NotNumber {
+        name: String,
+        value: String,
+        source: ParseIntError,
+    },
+    #[error(
+        "{K8S_INDEX} is set but not the number of shards: pass --shards N or set {SHARDS_ENV} \
+         (the Job's completions)"
+    )]
+    NoCount,
+    #[error("{K8S_INDEX}={index} is not below the shard count {count}")]
+    IndexOver { index: u32, count: u32 },
+    #[error("{AZP_POSITION}={pos} is not between 1 and {AZP_TOTAL}={total}")]
+    Position { pos: u32, total: u32 },
+    #[error("--shards needs {K8S_INDEX} (a Kubernetes Indexed Job) or use --shard K/N")]
+    ShardsAlone,
+}
+
+type Result<T> = std::result::Result<T, ShardError>;
 
 /// Shard `index` (0-based) of `count`, and how the run knew.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,17 +76,17 @@ impl Shard {
 pub fn parse_label(s: &str) -> Result<(u32, u32)> {
     let (k, n) = s
         .split_once('/')
-        .with_context(|| format!("{s:?} is not a shard like 0/4"))?;
-    let k: u32 = k
-        .trim()
-        .parse()
-        .with_context(|| format!("{s:?}: bad shard index"))?;
-    let n: u32 = n
-        .trim()
-        .parse()
-        .with_context(|| format!("{s:?}: bad shard count"))?;
+        .ok_or_else(|| ShardError::NotShard(s.to_string()))?;
+    let k: u32 = k.trim().parse().map_err(|source| ShardError::Index {
+        label: s.to_string(),
+        source,
+    })?;
+    let n: u32 = n.trim().parse().map_err(|source| ShardError::Count {
+        label: s.to_string(),
+        source,
+    })?;
     if n == 0 || k >= n {
-        bail!("shard {s:?}: the index must be at least 0 and below the count (0-based: 0/4 … 3/4)");
+        return Err(ShardError::OutOfRange(s.to_string()));
     }
     Ok((k, n))
 }
@@ -65,11 +103,14 @@ pub fn pick(
     let num = |name: &str| -> Result<Option<u32>> {
         match env(name).filter(|v| !v.trim().is_empty()) {
             None => Ok(None),
-            Some(v) => {
-                Ok(Some(v.trim().parse().with_context(|| {
-                    format!("{name}={v:?} is not a number")
-                })?))
-            }
+            Some(v) => match v.trim().parse() {
+                Ok(n) => Ok(Some(n)),
+                Err(source) => Err(ShardError::NotNumber {
+                    name: name.to_string(),
+                    value: v,
+                    source,
+                }),
+            },
         }
     };
     if let Some(f) = flag {
@@ -84,13 +125,10 @@ pub fn pick(
         let (count, from) = match (shards, num(SHARDS_ENV)?) {
             (Some(n), _) => (n, format!("--shards {n}")),
             (None, Some(n)) => (n, format!("{SHARDS_ENV}={n}")),
-            (None, None) => bail!(
-                "{K8S_INDEX} is set but not the number of shards: pass --shards N or set \
-                 {SHARDS_ENV} (the Job's completions)"
-            ),
+            (None, None) => return Err(ShardError::NoCount),
         };
         if count == 0 || index >= count {
-            bail!("{K8S_INDEX}={index} is not below the shard count {count}");
+            return Err(ShardError::IndexOver { index, count });
         }
         return Ok(Some(Shard {
             index,
@@ -100,7 +138,7 @@ pub fn pick(
     }
     if let (Some(pos), Some(total)) = (num(AZP_POSITION)?, num(AZP_TOTAL)?) {
         if pos == 0 || pos > total {
-            bail!("{AZP_POSITION}={pos} is not between 1 and {AZP_TOTAL}={total}");
+            return Err(ShardError::Position { pos, total });
         }
         return Ok(Some(Shard {
             index: pos - 1,
@@ -109,7 +147,7 @@ pub fn pick(
         }));
     }
     if shards.is_some() {
-        bail!("--shards needs {K8S_INDEX} (a Kubernetes Indexed Job) or use --shard K/N");
+        return Err(ShardError::ShardsAlone);
     }
     Ok(None)
 }

@@ -3,9 +3,38 @@
 //! that a clone URL from an API answer stays on that host, and the token read from the
 //! environment. Not for sending anything: see `rest` and `mirror`.
 
-use crate::verify::endpoint::{BASE_URL_ENV, Endpoints, valid_org};
-use anyhow::{Context, Result, bail};
-use base64::Engine;
+use crate::verify::endpoint::{BASE_URL_ENV, Endpoints, OverrideRefused, valid_org};
+
+/// Why an organization URL, a clone URL or the token was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("{0:?} is not an https:// organization URL (https://dev.azure.com/ORG)")]
+    NotHttps(String),
+    #[error("{0:?}: the organization URL must be https://host/ORG with no user or query")]
+    UserOrQuery(String),
+    #[error("{0:?} names no organization (https://dev.azure.com/ORG)")]
+    NoOrganization(String),
+    #[error("{0:?} is not an organization name (letters, digits, hyphens, at most 50)")]
+    BadOrganization(String),
+    #[error(transparent)]
+    Override(#[from] OverrideRefused),
+    #[error("its clone URL has no scheme")]
+    CloneUrlNoScheme,
+    #[error(
+        "its clone URL is not on {0} (refused: the token goes only to the organization's host)"
+    )]
+    CloneUrlElsewhere(String),
+    #[error("its clone URL has an unexpected query or path")]
+    CloneUrlOdd,
+    /// The names of the environment variables looked at, joined.
+    #[error(
+        "no token: set {0} to a personal access token (or System.AccessToken in a pipeline); \
+         patrol never takes a token on the command line"
+    )]
+    NoToken(String),
+}
+
+type Result<T> = std::result::Result<T, TargetError>;
 
 /// Environment variables a token is read from when `--token-env` is not given, in this order.
 pub const TOKEN_ENVS: [&str; 2] = ["AZURE_DEVOPS_EXT_PAT", "SYSTEM_ACCESSTOKEN"];
@@ -28,12 +57,12 @@ impl Target {
     /// `https://server[:port]/COLLECTION`; with `override_base` (a loopback base accepted by
     /// [`Endpoints::from_override`]) the API is `<override>/ORG` instead.
     pub fn parse(url: &str, override_base: Option<&str>) -> Result<Target> {
-        let rest = url.strip_prefix("https://").with_context(|| {
-            format!("{url:?} is not an https:// organization URL (https://dev.azure.com/ORG)")
-        })?;
+        let rest = url
+            .strip_prefix("https://")
+            .ok_or_else(|| TargetError::NotHttps(url.to_string()))?;
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
         if authority.is_empty() || authority.contains(['@', '?', '#', '\\']) {
-            bail!("{url:?}: the organization URL must be https://host/ORG with no user or query");
+            return Err(TargetError::UserOrQuery(url.to_string()));
         }
         let host = authority.to_ascii_lowercase();
         let segments: Vec<&str> = path
@@ -46,13 +75,13 @@ impl Target {
         let (org, base_path) = if let Some(name) = host.strip_suffix(".visualstudio.com") {
             (name.to_string(), String::new())
         } else {
-            let first = segments.first().with_context(|| {
-                format!("{url:?} names no organization (https://dev.azure.com/ORG)")
-            })?;
+            let first = segments
+                .first()
+                .ok_or_else(|| TargetError::NoOrganization(url.to_string()))?;
             (first.to_string(), format!("/{first}"))
         };
         if !valid_org(&org) {
-            bail!("{org:?} is not an organization name (letters, digits, hyphens, at most 50)");
+            return Err(TargetError::BadOrganization(org));
         }
         match override_base {
             Some(ov) => {
@@ -86,10 +115,10 @@ impl Target {
     /// The clone URL to fetch from, or why not: `remote` (from an API answer) must be on this
     /// organization's origin (HTTPS, or the loopback override's scheme); any `user@` part is
     /// dropped so no name or password travels in the URL.
-    pub fn clone_url(&self, remote: &str) -> Result<String, String> {
+    pub fn clone_url(&self, remote: &str) -> Result<String> {
         let (scheme, rest) = remote
             .split_once("://")
-            .ok_or_else(|| "its clone URL has no scheme".to_string())?;
+            .ok_or(TargetError::CloneUrlNoScheme)?;
         let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         let (authority, tail) = rest.split_at(end);
         let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
@@ -100,13 +129,10 @@ impl Target {
         );
         let origin = origin.strip_suffix(":443").unwrap_or(&origin).to_string();
         if origin != self.origin {
-            return Err(format!(
-                "its clone URL is not on {} (refused: the token goes only to the organization's host)",
-                self.origin
-            ));
+            return Err(TargetError::CloneUrlElsewhere(self.origin.clone()));
         }
         if tail.contains(['?', '#']) || tail.contains("/../") || tail.contains("\\") {
-            return Err("its clone URL has an unexpected query or path".to_string());
+            return Err(TargetError::CloneUrlOdd);
         }
         Ok(format!("{origin}{tail}"))
     }
@@ -158,11 +184,7 @@ impl Token {
                 return Ok(Token::new(v, n));
             }
         }
-        bail!(
-            "no token: set {} to a personal access token (or System.AccessToken in a pipeline); \
-             patrol never takes a token on the command line",
-            names.join(" or ")
-        )
+        Err(TargetError::NoToken(names.join(" or ")))
     }
 
     /// The `Authorization` header value.
@@ -178,11 +200,6 @@ impl Token {
         }
         s
     }
-}
-
-/// `base64(":" + token)` as libgit2 would send it; used by tests of the header forms.
-pub fn basic_value(token: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(format!(":{token}"))
 }
 
 #[cfg(test)]
@@ -251,7 +268,6 @@ mod tests {
     fn tokens_pick_their_scheme_and_hide() {
         let pat = Token::new("abc".into(), "X");
         assert_eq!(pat.header(), "Basic OmFiYw==");
-        assert_eq!(basic_value("abc"), "OmFiYw==");
         let jwt = Token::new("eyJhbGc.eyJzdWIi.sig".into(), "X");
         assert_eq!(jwt.header(), "Bearer eyJhbGc.eyJzdWIi.sig");
         assert!(!format!("{pat:?}").contains("abc"));

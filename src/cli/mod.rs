@@ -403,35 +403,44 @@ fn fake_kind_parser() -> impl clap::builder::TypedValueParser<Value = fake::Kind
         .map(|s| fake::Kind::named(&s).expect("one of the possible values"))
 }
 
+/// A value clap refused; the text is the one clap shows after the flag's name.
+#[derive(Debug, thiserror::Error)]
+pub enum ValueError {
+    #[error("'{0}' is not a category: use 1 to 100 printable ASCII characters without spaces")]
+    Category(String),
+    #[error("'{0}' is not a size like 64M")]
+    Size(String),
+    #[error("'{0}': unknown unit (use K, M or G)")]
+    Unit(String),
+    #[error("'{0}' is too large")]
+    TooLarge(String),
+}
+
 /// A SARIF category: printable ASCII without spaces, at most 100 characters; a trailing `/`
 /// is dropped (patrol adds it).
-pub fn parse_category(s: &str) -> Result<String, String> {
+pub fn parse_category(s: &str) -> Result<String, ValueError> {
     let t = s.trim_end_matches('/');
     if t.is_empty() || t.len() > 100 || !t.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(format!(
-            "'{s}' is not a category: use 1 to 100 printable ASCII characters without spaces"
-        ));
+        return Err(ValueError::Category(s.to_string()));
     }
     Ok(t.to_string())
 }
 
 /// Parse `1234`, `64K`, `64M`, `2G` (binary units; `KiB`/`MB` spellings accepted).
-pub fn parse_size(s: &str) -> Result<u64, String> {
+pub fn parse_size(s: &str) -> Result<u64, ValueError> {
     let t = s.trim();
     let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(digits_end);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("'{s}' is not a size like 64M"))?;
+    let n: u64 = num.parse().map_err(|_| ValueError::Size(s.to_string()))?;
     let mult = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1 << 10,
         "m" | "mb" | "mib" => 1 << 20,
         "g" | "gb" | "gib" => 1 << 30,
-        _ => return Err(format!("'{s}': unknown unit (use K, M or G)")),
+        _ => return Err(ValueError::Unit(s.to_string())),
     };
     n.checked_mul(mult)
-        .ok_or_else(|| format!("'{s}' is too large"))
+        .ok_or_else(|| ValueError::TooLarge(s.to_string()))
 }
 
 #[cfg(test)]

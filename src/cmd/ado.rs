@@ -507,7 +507,7 @@ impl OrgRun<'_> {
         };
         let url = match self.target.clone_url(remote) {
             Ok(u) => u,
-            Err(why) => return Outcome::Failed(why),
+            Err(why) => return Outcome::Failed(why.to_string()),
         };
         let dir = self.org_dir.join("repos").join(mirror_name(&p.repo.id));
         let (repo, _synced): (git2::Repository, Synced) =
@@ -517,7 +517,7 @@ impl OrgRun<'_> {
                     return if crate::interrupt::interrupted() {
                         Outcome::Interrupted
                     } else {
-                        Outcome::Failed(why)
+                        Outcome::Failed(why.to_string())
                     };
                 }
             };

@@ -109,8 +109,7 @@ fn from_gitleaks(doc: serde_json::Value, args: &BaselineCreateArgs) -> Result<Ba
         Settings::default(),
         threads,
     )?;
-    let imported = gitleaks::entries(doc, &prep.matcher, &prep.opts, args.with_paths)
-        .map_err(anyhow::Error::msg)?;
+    let imported = gitleaks::entries(doc, &prep.matcher, &prep.opts, args.with_paths)?;
     if imported.unmatched > 0 {
         warn(format!(
             "{} gitleaks finding{} left out: patrol detects no secret in {} (a report written \

@@ -129,6 +129,7 @@ pub fn write_failure_sarif(path: &Path, category: &str, error: &str) {
     let pipeline = report::sarif::AzurePipelinesBuild::from_env(|k| std::env::var(k).ok());
     let text = report::sarif::render_failure(error, category, pipeline.as_ref());
     if let Err(e) = crate::outfile::write_output(path, text.as_bytes()) {
+        let e = anyhow::Error::from(e);
         warn(format!("could not write the failure report either: {e:#}"));
     }
 }

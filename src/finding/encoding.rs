@@ -79,13 +79,18 @@ impl std::fmt::Display for Encodings {
     }
 }
 
+/// A step name no [`Encoding`] has (not quoted: it comes from a report being read).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("unknown encoding")]
+pub struct UnknownEncoding;
+
 impl std::str::FromStr for Encodings {
-    type Err = String;
+    type Err = UnknownEncoding;
 
     /// Read the steps back from a report (`patrol merge`).
-    fn from_str(s: &str) -> Result<Encodings, String> {
+    fn from_str(s: &str) -> Result<Encodings, UnknownEncoding> {
         s.split('+')
-            .map(|name| Encoding::named(name).ok_or_else(|| "unknown encoding".to_string()))
+            .map(|name| Encoding::named(name).ok_or(UnknownEncoding))
             .collect::<Result<Vec<_>, _>>()
             .map(Encodings)
     }

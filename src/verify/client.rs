@@ -65,6 +65,19 @@ impl RateLimit {
     }
 }
 
+/// Why a request got no answer: the reason of an `unknown` result. ureq's errors name at most
+/// the URL, which holds no token.
+#[derive(Debug, thiserror::Error)]
+enum RequestError {
+    #[error("the token cannot be sent in an HTTP header")]
+    Header,
+    /// Described by [`Client::describe`].
+    #[error("{0}")]
+    Failed(String),
+    #[error("reading the answer failed: {0}")]
+    Body(String),
+}
+
 /// An HTTP client bound to the verification endpoints.
 pub struct Client {
     agent: ureq::Agent,
@@ -151,9 +164,8 @@ impl Client {
         auth: &str,
         timeout: Duration,
         want_body: bool,
-    ) -> Result<Reply, String> {
-        let mut auth_value = HeaderValue::from_str(auth)
-            .map_err(|_| "the token cannot be sent in an HTTP header".to_string())?;
+    ) -> Result<Reply, RequestError> {
+        let mut auth_value = HeaderValue::from_str(auth).map_err(|_| RequestError::Header)?;
         // Keeps the value out of any Debug output of the request.
         auth_value.set_sensitive(true);
         let mut resp = self
@@ -166,7 +178,7 @@ impl Client {
             .timeout_global(Some(timeout))
             .build()
             .call()
-            .map_err(|e| self.describe(&e))?;
+            .map_err(|e| RequestError::Failed(self.describe(&e)))?;
         let text = |name| {
             resp.headers()
                 .get(name)
@@ -182,7 +194,7 @@ impl Client {
                 .with_config()
                 .limit(MAX_BODY)
                 .read_to_string()
-                .map_err(|e| format!("reading the answer failed: {}", self.describe(&e)))?
+                .map_err(|e| RequestError::Body(self.describe(&e)))?
         } else {
             String::new()
         };
@@ -308,7 +320,11 @@ impl Session<'_> {
                         client.deadline.map_or(Duration::ZERO, |d| d.1),
                     ));
                 }
-                Err(reason) => return Err(Verification::Unknown { reason }),
+                Err(e) => {
+                    return Err(Verification::Unknown {
+                        reason: e.to_string(),
+                    });
+                }
             };
             if reply.status != 429 {
                 return Ok(reply);
