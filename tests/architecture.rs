@@ -29,18 +29,6 @@ const LONG_FILES: &[(&str, &str)] = &[
 
 /// Functions over [`MAX_FN_LINES`] not yet split (`file`, `fn` name), each with its reason.
 const LONG_FNS: &[(&str, &str, &str)] = &[
-    ("src/scan/mod.rs", "collect", "with the matcher rework"),
-    (
-        "src/source/fs.rs",
-        "scan_paths",
-        "the parallel walk; with the walk rework",
-    ),
-    ("src/source/fs.rs", "scan_file", "with the walk rework"),
-    (
-        "src/source/git/introduced.rs",
-        "compare",
-        "with the history rework",
-    ),
     (
         "src/detect/mod.rs",
         "new",
@@ -60,11 +48,6 @@ const LONG_FNS: &[(&str, &str, &str)] = &[
         "src/cmd/ado.rs",
         "scan_one",
         "patrol ado; being reworked with sharding",
-    ),
-    (
-        "src/cmd/merge.rs",
-        "add_sarif",
-        "patrol merge; new with sharding",
     ),
 ];
 

@@ -232,6 +232,9 @@ impl Merged {
         Ok(())
     }
 
+    /// Findings and summaries of a SARIF report patrol wrote, one run per repository.
+    // Long: reads each part of a SARIF result back into a finding (rule, place, region,
+    // fingerprints, provenance, verification) in the order the writer puts them.
     fn add_sarif(&mut self, doc: &Value, rules: &[Rule], source: &Path) -> Result<()> {
         for run in doc["runs"].as_array().context("`runs` is not a list")? {
             let names: Vec<String> = run["tool"]["driver"]["rules"]

@@ -200,6 +200,11 @@ struct Hay<'a> {
     encoding: Option<Encodings>,
 }
 
+/// Turn the matcher's matches in `hay` into hits: confidence, position, allow markers and
+/// lists, one hit per (rule, secret) with its count, the per-file cap.
+// Long: the per-match path of every scan, kept in one closure over its per-blob state (line
+// positions, the current line's facts, the secrets seen) so that a match costs no extra
+// calls or allocations; the steps are in order and commented.
 fn collect(
     matcher: &Matcher,
     hay: &[u8],

@@ -51,6 +51,9 @@ pub enum SourceError {
 }
 
 /// Scan files and directory trees; `warn` receives one line per skipped or unreadable file.
+// Long: the walker's configuration (ignore files, links, threads, excludes) and its
+// per-entry closure (interrupts, names, directories, files, roots that vanish) share the
+// run's counters and results; each part is a few lines and in walk order.
 pub fn scan_paths(
     roots: &[PathBuf],
     matcher: &Matcher,
@@ -284,6 +287,8 @@ fn check_root(root: &Path) -> std::io::Result<()> {
 }
 
 /// Read and scan one file; false when it could not be read (warned about and counted).
+// Long: the safe read of a hostile file, step by step (open without blocking or following,
+// check it is still a regular file, read at most the size limit plus one), then its tally.
 #[allow(clippy::too_many_arguments)]
 fn scan_file(
     path: &Path,

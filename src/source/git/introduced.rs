@@ -208,8 +208,12 @@ fn compare<'r>(
             _ => {}
         }
     }
-    // What the parents had here and this commit no longer has at the same path: candidates for
-    // the source of a move.
+    note_removed(tree, parents, dir, walk);
+}
+
+/// What the parents had in directory `dir` and `tree` no longer has at the same path:
+/// candidates for the source of a move.
+fn note_removed(tree: &Tree<'_>, parents: &[Tree<'_>], dir: usize, walk: &mut Walk<'_>) {
     for p in parents {
         for pe in p.iter() {
             let same = tree
