@@ -108,6 +108,17 @@ pub fn remote_org(repo: &Repository) -> Option<String> {
 
 /// [`remote_org`] of the repository holding `path`, if any (for `patrol scan`).
 pub fn remote_org_of_path(path: &Path) -> Option<String> {
+    // Opening a repository starts libgit2 and with it OpenSSL, which loads the system's CA
+    // bundle: half the time of a scan of a small tree. Where neither `path` nor a folder above
+    // it holds `.git` or is a bare repository, libgit2's search would find nothing.
+    if let Ok(real) = path.canonicalize()
+        && !real.ancestors().any(|dir| {
+            dir.join(".git").exists()
+                || (dir.join("HEAD").is_file() && dir.join("objects").is_dir())
+        })
+    {
+        return None;
+    }
     open_repository(path, true)
         .ok()
         .and_then(|r| remote_org(&r))
