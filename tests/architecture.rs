@@ -13,10 +13,6 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// Files over [`MAX_FILE_LINES`] not yet split, each with its reason.
 const LONG_FILES: &[(&str, &str)] = &[
     (
-        "src/report/sarif.rs",
-        "SARIF document building; to split into run, result and rule parts",
-    ),
-    (
         "src/detect/mod.rs",
         "the matcher; to split compile and candidate checks",
     ),

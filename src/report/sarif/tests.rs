@@ -4,7 +4,9 @@
 use super::*;
 use crate::detect::checksum::LegacyKind;
 use crate::fake::{FakeRng, legacy_pat};
-use crate::finding::{CommitInfo, Secret, Summary, plain_fingerprint};
+use crate::finding::{CommitInfo, Secret, Summary, Verification, plain_fingerprint};
+use crate::rules::{Confidence, Provider, Severity};
+use serde_sarif::sarif::ResultLevel;
 
 fn finding(secret: &str, rule_id: &str, provider: Provider, severity: Severity) -> Finding {
     Finding {
