@@ -16,7 +16,6 @@ const LONG_FILES: &[(&str, &str)] = &[
         "src/detect/mod.rs",
         "the matcher; to split compile and candidate checks",
     ),
-    ("src/cmd/ado.rs", "patrol ado; being reworked with sharding"),
     (
         "src/detect/decode.rs",
         "decoders; growing with the encodings work, to split per encoding",
@@ -36,12 +35,12 @@ const LONG_FNS: &[(&str, &str, &str)] = &[
         "one candidate's checks in order",
     ),
     (
-        "src/cmd/ado.rs",
+        "src/cmd/ado/mod.rs",
         "scan_organization",
         "patrol ado; being reworked with sharding",
     ),
     (
-        "src/cmd/ado.rs",
+        "src/cmd/ado/repos.rs",
         "scan_one",
         "patrol ado; being reworked with sharding",
     ),
