@@ -1,0 +1,146 @@
+//! The matcher's unit tests.
+
+use super::*;
+
+fn runs(hay: &str, len: usize) -> Vec<(usize, usize)> {
+    let class = byte_class("a-z2-7").unwrap();
+    let mut v = Vec::new();
+    for_each_run(hay.as_bytes(), &class, len, |a, b| v.push((a, b)));
+    v
+}
+
+#[test]
+fn a_keyword_that_begins_another_does_not_hide_its_rules() {
+    let rule = |id: &str, keyword: &str, pattern: &str| -> Rule {
+        toml::from_str(&format!(
+            "id = '{id}'\nname = 'n'\ndescription = 'd'\nkeywords = ['{keyword}']\n\
+             pattern = '{pattern}'\nseverity = 'low'\nconfidence = 'low'\n"
+        ))
+        .unwrap()
+    };
+    for order in [false, true] {
+        let mut rules = vec![
+            rule("short", "KEY", "KEY=(?P<secret>[a-z]+)"),
+            rule("long", "KEYS", "KEYS:(?P<secret>[0-9]+)"),
+        ];
+        if order {
+            rules.reverse();
+        }
+        let m = Matcher::new(rules).unwrap();
+        let ids: Vec<&str> = m
+            .scan(b"KEY=qwzrtk KEYS:9183746")
+            .iter()
+            .map(|x| m.rule(x.rule).id.as_str())
+            .collect();
+        assert_eq!(ids, ["short", "long"], "order {order}");
+    }
+}
+
+#[test]
+fn the_keyword_search_stays_within_the_simd_literal_limit() {
+    let m = Matcher::new(crate::rules::builtin_rules()).unwrap();
+    let n = m.keywords.as_ref().map_or(0, |k| k.patterns_len());
+    assert!(
+        n <= 64,
+        "the built-in rules make {n} keyword spellings: the literal search's SIMD prefilter \
+         (Teddy) takes at most 64 literals and beyond that falls back to a search several \
+         times slower on source code; use `exact_keywords` or fewer keywords"
+    );
+}
+
+#[test]
+fn a_rule_pattern_is_compiled_only_for_its_first_candidate() {
+    let m = Matcher::new(crate::rules::builtin_rules()).unwrap();
+    fn compiled(m: &Matcher) -> Vec<&str> {
+        m.rules
+            .iter()
+            .filter(|r| r.pattern.get().is_some())
+            .map(|r| r.rule.id.as_str())
+            .collect()
+    }
+    assert!(
+        m.scan(b"fn main() {\n    println!(\"hello\");\n}\n")
+            .is_empty()
+    );
+    assert_eq!(compiled(&m), Vec::<&str>::new());
+    let (ri, keyword) = m
+        .rules
+        .iter()
+        .enumerate()
+        .find_map(|(i, r)| r.rule.keywords.first().map(|k| (i, k.clone())))
+        .expect("a rule with keywords");
+    m.scan(format!("let x = 1; // {keyword}\n").as_bytes());
+    let now = compiled(&m);
+    assert!(now.contains(&m.rules[ri].rule.id.as_str()), "{now:?}");
+    assert!(now.len() < m.rules.len() / 2, "{now:?}");
+}
+
+#[test]
+fn matches_handed_on_in_batches_are_those_of_one_pass() {
+    use crate::detect::checksum::LegacyKind;
+    use crate::fake::{FakeRng, crc32_token, identifiable_key, legacy_pat};
+    let m = Matcher::new(crate::rules::builtin_rules()).unwrap();
+    let mut rng = FakeRng::new(19);
+    let mut hay = String::new();
+    for i in 0..1500 {
+        let legacy = legacy_pat(&mut rng, LegacyKind::UserPat);
+        let key = identifiable_key(&mut rng, "AZDO");
+        let gh = crc32_token(&mut rng, "ghp_");
+        match i % 5 {
+            0 => hay.push_str(&format!("pat = \"{legacy}\"\n")),
+            1 => hay.push_str(&format!(
+                "{key} {legacy} {gh} https://dev.azure.com/org{i}\n"
+            )),
+            2 => hay.push_str(&format!("url = https://user:{legacy}@dev.azure.com/x\n")),
+            3 => hay.push_str(&format!("{legacy}{legacy}\\u0027{gh};{key}")),
+            _ => hay.push_str(&format!("AZURE_DEVOPS_EXT_PAT={legacy}\nsame {legacy}\n")),
+        }
+    }
+    let whole = m.scan_batched_vec(hay.as_bytes(), usize::MAX);
+    assert!(whole.len() > 2000, "{}", whole.len());
+    for batch in [1, 7, 100] {
+        assert!(
+            m.scan_batched_vec(hay.as_bytes(), batch) == whole,
+            "batch {batch}"
+        );
+    }
+}
+
+#[test]
+fn runs_exact_length_only() {
+    assert_eq!(runs("xx abcd yy", 4), vec![(3, 7)]);
+    assert_eq!(runs("abcd", 4), vec![(0, 4)]);
+    assert_eq!(runs("abcde", 4), vec![]);
+    assert_eq!(runs("abc", 4), vec![]);
+    assert_eq!(runs("ab-abcd-abcdef-abcd", 4), vec![(3, 7), (15, 19)]);
+}
+
+#[test]
+fn runs_after_escapes() {
+    assert_eq!(runs(r"x\nabcd", 4), vec![(3, 7)]);
+    assert_eq!(runs(r"x\u0027abcd", 4), vec![(7, 11)]);
+    assert_eq!(runs("x%3dabcd", 4), vec![(4, 8)]);
+    assert_eq!(runs("xqabcd", 4), vec![]);
+}
+
+#[test]
+fn runs_of_several_lengths_in_one_pass() {
+    let class = byte_class("a-z2-7").unwrap();
+    let mut v = Vec::new();
+    for_each_run_of(b"abcd-abcdef-abc-ab", &class, &[3, 6], |a, b| {
+        v.push((a, b))
+    });
+    assert_eq!(v, vec![(5, 11), (12, 15)]);
+    let mut v = Vec::new();
+    for_each_run_of(br"x\nabcdef", &class, &[4, 6], |a, b| v.push((a, b)));
+    assert_eq!(v, vec![(3, 9)]);
+}
+
+#[test]
+fn runs_every_offset() {
+    // Slide a run through all alignments relative to the sampling stride.
+    for pad in 0..12 {
+        let s = format!("{}{}{}", "A".repeat(pad), "abcdefg", "A".repeat(3));
+        assert_eq!(runs(&s, 7), vec![(pad, pad + 7)], "pad {pad}");
+    }
+}
