@@ -93,6 +93,9 @@ pub enum CompileError {
 
 impl Matcher {
     /// Compile a rule set. Rules were checked when loaded, so errors here are bugs in a check.
+    // Long: one pass over the rules filling the tables the scan reads together (keyword
+    // spellings and the rules behind each, run scanners by byte class, how far before a
+    // keyword a match may start); splitting it would pass all of them around.
     pub fn new(rules: Vec<Rule>) -> Result<Matcher, CompileError> {
         let mut compiled = Vec::with_capacity(rules.len());
         let mut literals: Vec<String> = Vec::new();

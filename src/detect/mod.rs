@@ -375,6 +375,9 @@ impl Matcher {
 
     /// Judge one candidate span of rule `ri`. `example_host`: the credential is for a loopback
     /// or documentation host, so only tokens inside it count, not the credential itself.
+    // Long: a candidate's checks in the order they decide (pattern, glued flag, decoder,
+    // checksum, test vector, placeholder and plausibility, organisation); each is a call, the
+    // order is the logic.
     fn candidate(
         &self,
         ri: usize,

@@ -103,6 +103,8 @@ impl Source for Organization<'_> {
 }
 
 /// Every repository, then the pipelines and variable groups; findings sorted.
+// Long: the organisation scan's steps in order (plan, shard, repositories in parallel with
+// progress, pipelines, the organisation summary), sharing the run's counters.
 fn scan_organization(source: &Organization, prep: &Prepared) -> Result<Collected> {
     let (args, target, plan, org_dir) = (source.args, source.target, &source.plan, &source.org_dir);
     let shard = &source.shard;

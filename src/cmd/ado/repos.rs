@@ -150,6 +150,9 @@ impl OrgRun<'_> {
             .collect()
     }
 
+    /// Mirror, scan and record one repository.
+    // Long: one repository's steps in order (mirror, history scan skipping recorded blobs,
+    // record update, links and provenance on its findings), each failure an `Outcome`.
     fn scan_one(&self, p: &Planned) -> Outcome {
         let Some(remote) = p.repo.remote_url.as_deref() else {
             return Outcome::Failed("the API gave no clone URL".into());
