@@ -101,7 +101,11 @@ impl Source for History {
             &self.counters,
             &warn,
         )?;
-        repository_findings(&self.repo, scanned.findings, scanned.summary)
+        Ok(repository_findings(
+            &self.repo,
+            scanned.findings,
+            scanned.summary,
+        ))
     }
 }
 
@@ -111,18 +115,18 @@ pub(super) fn repository_findings(
     repo: &Repository,
     findings: Vec<Finding>,
     summary: crate::finding::Summary,
-) -> Result<Collected> {
+) -> Collected {
     let scope = Scope {
         repository: Some(git::repository_info(repo)),
         remote_org: git::remote_org(repo),
         ..Scope::default()
     };
-    Ok(Collected {
+    Collected {
         findings,
         summary,
         scope,
         incomplete: false,
-    })
+    }
 }
 
 /// Open `REPO`, or the repository containing `.` when none is given.

@@ -82,6 +82,6 @@ impl Source for Index {
             self.max_file_size,
             &warn,
         )?;
-        repository_findings(&self.repo, findings, summary)
+        Ok(repository_findings(&self.repo, findings, summary))
     }
 }

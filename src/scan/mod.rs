@@ -122,11 +122,17 @@ impl BlobResult {
         at: &Location<'_>,
         opts: &ScanOptions,
     ) -> Vec<crate::finding::Finding> {
-        self.hits
-            .iter()
-            .filter_map(|h| h.at(at, opts.min_confidence))
-            .collect()
+        findings_at(&self.hits, at, opts).collect()
     }
+}
+
+/// The findings `hits` make at `at`: those at least `opts.min_confidence` there.
+pub fn findings_at<'a>(
+    hits: &'a [Hit],
+    at: &'a Location<'_>,
+    opts: &'a ScanOptions,
+) -> impl Iterator<Item = crate::finding::Finding> + 'a {
+    hits.iter().filter_map(|h| h.at(at, opts.min_confidence))
 }
 
 /// Scan one blob, wherever it is. An archive's members are scanned instead (unless

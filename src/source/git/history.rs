@@ -6,7 +6,7 @@ use super::oidmap::OidMap;
 use super::{Counters, introduced, objects, packorder};
 use crate::detect::Matcher;
 use crate::finding::Finding;
-use crate::scan::{Hit, Location, ScanOptions, scan_blob};
+use crate::scan::{Hit, Location, ScanOptions, findings_at, scan_blob};
 use git2::{Oid, Repository};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
@@ -393,11 +393,7 @@ pub fn scan_ref_blobs(
                     format!("{name}:{}", String::from_utf8_lossy(path))
                 };
                 let at = Location::file(&shown);
-                findings.extend(
-                    found
-                        .iter()
-                        .filter_map(|h| h.at(&at, ctx.opts.min_confidence)),
-                );
+                findings.extend(findings_at(&found, &at, ctx.opts));
             }
             ctx.blobs.set(*oid, BlobState::Clean);
         }

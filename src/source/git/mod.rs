@@ -36,7 +36,7 @@ pub use repo::{
 
 use crate::detect::Matcher;
 use crate::finding::{Finding, Summary};
-use crate::scan::{Hit, Location, ScanOptions};
+use crate::scan::{Hit, Location, ScanOptions, findings_at};
 use git2::{Oid, Repository};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -239,7 +239,7 @@ fn orphan_findings(
             ..Location::file(&path)
         };
         let hits = by_blob.remove(oid).unwrap_or_default();
-        out.extend(hits.iter().filter_map(|h| h.at(&at, opts.min_confidence)));
+        out.extend(findings_at(&hits, &at, opts));
     }
     out
 }
