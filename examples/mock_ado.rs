@@ -52,6 +52,8 @@ fn main() {
         definitions: Vec::new(),
         groups: Vec::new(),
         broken_git: Vec::new(),
+        redirected_git: Mutex::new(None),
+        foreign_base: Mutex::new(String::new()),
         held_repo: Mutex::new(None),
         hold: AtomicBool::new(false),
         // No faults: this measures scanning, not backoff.

@@ -221,6 +221,30 @@ fn reruns_read_only_what_changed() {
     assert_eq!(other.json["summary"]["files_scanned"], 14);
 }
 
+/// A repository whose git server answers a redirect fails: the fetch (which carries the
+/// token) is not sent on to where the redirect points, and the other repositories go on.
+#[test]
+fn a_redirected_fetch_is_not_followed() {
+    let org = Org::build();
+    *org.mock.state.redirected_git.lock().unwrap() = Some("svc".into());
+    let cache = org.dir.path().join("cache");
+    let out = run(&org, &cache, &[]);
+    let failed: Vec<(String, String)> =
+        rows(&org_summary(&out.json)["failed"], &["repository", "reason"]);
+    let svc = failed
+        .iter()
+        .find(|(r, _)| r == &format!("{ORG}/beta/svc"))
+        .unwrap_or_else(|| panic!("svc did not fail: {failed:?}"));
+    assert!(svc.1.contains("redirects are not followed"), "{svc:?}");
+    assert_eq!(
+        org.mock
+            .foreign_hits
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+    assert_eq!(org_summary(&out.json)["repositories_scanned"], 4);
+}
+
 #[test]
 fn a_wrong_token_is_refused_and_never_shown() {
     let org = Org::build();

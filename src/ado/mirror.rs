@@ -1,11 +1,13 @@
 //! Bare mirror clones in the cache: the first run clones every ref (branches, tags and
 //! pull-request refs) over HTTPS with libgit2, later runs fetch into the same mirror (pruning
-//! refs deleted upstream). The token travels only in an `Authorization` header of that fetch,
-//! never in a URL or the mirror's configuration; redirects are not followed, and user and
-//! system git configuration is not read (an `insteadOf` there could send the fetch elsewhere).
+//! refs deleted upstream), libgit2 speaking the protocol over [`super::transport`]. The token
+//! travels only in an `Authorization` header of that fetch, never in a URL or the mirror's
+//! configuration; redirects are not followed, and user and system git configuration is not
+//! read (an `insteadOf` there could send the fetch elsewhere).
 //! Not for scanning: the history engine reads the mirror afterwards.
 
 use super::target::Token;
+use super::transport;
 use git2::{AutotagOption, FetchOptions, FetchPrune, RemoteCallbacks, RemoteRedirect, Repository};
 use std::path::Path;
 use std::sync::Once;
@@ -13,8 +15,9 @@ use std::sync::Once;
 /// Every ref, as `git clone --mirror` takes them.
 const MIRROR_REFSPEC: &str = "+refs/*:refs/*";
 
-/// Stop libgit2 from reading git configuration outside the mirror, once per process.
-pub fn isolate_libgit2() {
+/// Stop libgit2 from reading git configuration outside the mirror and route its HTTP through
+/// [`super::transport`], once per process, before any repository is opened.
+pub fn isolate_libgit2() -> Result<(), MirrorError> {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         for level in [
@@ -27,12 +30,8 @@ pub fn isolate_libgit2() {
             // other thread using libgit2 yet.
             let _ = unsafe { git2::opts::set_search_path(level, "") };
         }
-        // SAFETY: as above; process-wide timeouts so a stalled server does not hang a worker.
-        unsafe {
-            let _ = git2::opts::set_server_connect_timeout_in_milliseconds(30_000);
-            let _ = git2::opts::set_server_timeout_in_milliseconds(300_000);
-        }
     });
+    transport::register().map_err(|e| MirrorError::Transport(e.message().to_string()))
 }
 
 /// Why a mirror was not brought up to date. Texts are libgit2's messages, scrubbed of the token.
@@ -47,6 +46,8 @@ pub enum MirrorError {
     BadUrl(String),
     #[error("interrupted")]
     Interrupted,
+    #[error("{0}")]
+    Transport(String),
     #[error("fetch failed: {0}")]
     Fetch(String),
 }
@@ -77,28 +78,29 @@ pub fn sync(
         dir: dir.to_path_buf(),
         message: e.message().to_string(),
     })?;
-    let auth = format!("Authorization: {}", token.header());
     let mut callbacks = RemoteCallbacks::new();
     // Returning false aborts the transfer: Ctrl-C stops a long clone.
     callbacks.transfer_progress(|_| !crate::interrupt::interrupted());
     let mut opts = FetchOptions::new();
     opts.remote_callbacks(callbacks)
-        .custom_headers(&[&auth])
         .follow_redirects(RemoteRedirect::None)
         .prune(FetchPrune::On)
         .download_tags(AutotagOption::None);
     let mut remote = repo
         .remote_anonymous(url)
         .map_err(|e| MirrorError::BadUrl(e.message().to_string()))?;
-    remote
-        .fetch(&[MIRROR_REFSPEC], Some(&mut opts), None)
-        .map_err(|e| {
-            if crate::interrupt::interrupted() {
-                MirrorError::Interrupted
-            } else {
-                MirrorError::Fetch(token.scrub(e.message()))
-            }
-        })?;
+    let https = url.starts_with("https://");
+    transport::with_auth(token.header(), https, || {
+        remote.fetch(&[MIRROR_REFSPEC], Some(&mut opts), None)
+    })
+    .and_then(|fetched| fetched)
+    .map_err(|e| {
+        if crate::interrupt::interrupted() {
+            MirrorError::Interrupted
+        } else {
+            MirrorError::Fetch(token.scrub(e.message()))
+        }
+    })?;
     drop(remote);
     if let Some(branch) = default_branch
         && repo.find_reference(branch).is_ok()

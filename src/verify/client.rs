@@ -71,7 +71,7 @@ impl RateLimit {
 enum RequestError {
     #[error("the token cannot be sent in an HTTP header")]
     Header,
-    /// Described by [`Client::describe`].
+    /// Described by [`describe_failure`].
     #[error("{0}")]
     Failed(String),
     #[error("reading the answer failed: {0}")]
@@ -178,7 +178,7 @@ impl Client {
             .timeout_global(Some(timeout))
             .build()
             .call()
-            .map_err(|e| RequestError::Failed(self.describe(&e)))?;
+            .map_err(|e| RequestError::Failed(describe_failure(&e, self.timeout)))?;
         let text = |name| {
             resp.headers()
                 .get(name)
@@ -194,7 +194,7 @@ impl Client {
                 .with_config()
                 .limit(MAX_BODY)
                 .read_to_string()
-                .map_err(|e| RequestError::Body(self.describe(&e)))?
+                .map_err(|e| RequestError::Body(describe_failure(&e, self.timeout)))?
         } else {
             String::new()
         };
@@ -205,24 +205,25 @@ impl Client {
             body,
         })
     }
+}
 
-    /// A reason for `unknown`. ureq errors name at most the URL, which holds no token.
-    fn describe(&self, e: &ureq::Error) -> String {
-        match e {
-            ureq::Error::Timeout(_) => format!("timed out after {} s", self.timeout.as_secs()),
-            ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
-                format!("timed out after {} s", self.timeout.as_secs())
-            }
-            ureq::Error::Io(io) => format!("connection failed: {io}"),
-            ureq::Error::HostNotFound => "DNS lookup failed (host not found)".to_string(),
-            ureq::Error::ConnectionFailed => "connection failed".to_string(),
-            ureq::Error::Tls(m) => format!("TLS error: {m}"),
-            ureq::Error::Rustls(r) => format!("TLS error: {r}"),
-            ureq::Error::TooManyRedirects | ureq::Error::RedirectFailed => {
-                "redirected; redirects are not followed".to_string()
-            }
-            other => format!("request failed: {other}"),
+/// Why a request got no answer, for a person: a reason for `unknown`, or why a mirror fetch
+/// failed. ureq errors name at most the URL, which holds no token.
+pub fn describe_failure(e: &ureq::Error, timeout: Duration) -> String {
+    match e {
+        ureq::Error::Timeout(_) => format!("timed out after {} s", timeout.as_secs()),
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            format!("timed out after {} s", timeout.as_secs())
         }
+        ureq::Error::Io(io) => format!("connection failed: {io}"),
+        ureq::Error::HostNotFound => "DNS lookup failed (host not found)".to_string(),
+        ureq::Error::ConnectionFailed => "connection failed".to_string(),
+        ureq::Error::Tls(m) => format!("TLS error: {m}"),
+        ureq::Error::Rustls(r) => format!("TLS error: {r}"),
+        ureq::Error::TooManyRedirects | ureq::Error::RedirectFailed => {
+            "redirected; redirects are not followed".to_string()
+        }
+        other => format!("request failed: {other}"),
     }
 }
 

@@ -41,7 +41,7 @@ pub fn ado(args: AdoArgs) -> Result<i32> {
             target.origin
         );
     }
-    mirror::isolate_libgit2();
+    mirror::isolate_libgit2()?;
     git::tune_libgit2();
     let rest = Rest::new(target.clone(), token.clone(), REST_TIMEOUT);
     let shard = shard::pick(args.shard.as_deref(), args.shards, &|n| {

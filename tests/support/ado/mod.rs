@@ -184,6 +184,8 @@ impl Org {
                 ),
             ],
             broken_git: vec!["broken".into()],
+            redirected_git: Mutex::new(None),
+            foreign_base: Mutex::new(String::new()),
             held_repo: Mutex::new(None),
             hold: AtomicBool::new(false),
             throttled: AtomicBool::new(false),

@@ -40,6 +40,10 @@ pub struct State {
     pub groups: Vec<(String, Value)>,
     /// Repositories whose git requests answer 500.
     pub broken_git: Vec<String>,
+    /// A repository whose git requests answer a redirect to the foreign listener.
+    pub redirected_git: Mutex<Option<String>>,
+    /// Where that redirect points (set by [`Mock::start`]).
+    pub foreign_base: Mutex<String>,
     /// Git requests for this repository wait until `hold` is cleared.
     pub held_repo: Mutex<Option<String>>,
     pub hold: AtomicBool,
@@ -74,6 +78,7 @@ impl Mock {
         });
         let foreign = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let foreign_base = format!("http://{}", foreign.local_addr().unwrap());
+        *state.foreign_base.lock().unwrap() = foreign_base.clone();
         let foreign_hits = Arc::new(AtomicUsize::new(0));
         let hits = foreign_hits.clone();
         std::thread::spawn(move || {
@@ -154,6 +159,10 @@ fn serve(conn: TcpStream, st: &State) -> std::io::Result<()> {
         let (repo, suffix) = tail.split_once('/').unwrap_or((tail, ""));
         if st.broken_git.iter().any(|b| b == repo) {
             return respond(&mut out, "500 Internal Server Error", &[], b"");
+        }
+        if st.redirected_git.lock().unwrap().as_deref() == Some(repo) {
+            let to = format!("{}{target}", st.foreign_base.lock().unwrap());
+            return respond(&mut out, "302 Found", &[("Location", to.as_str())], b"");
         }
         while st.hold.load(Ordering::SeqCst)
             && st.held_repo.lock().unwrap().as_deref() == Some(repo)
