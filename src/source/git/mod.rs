@@ -15,13 +15,15 @@
 //! for reports is [`repo`]'s. A history without findings costs one pass
 //! over its unique objects. Memory is the sets of tree and blob ids seen, the list of blobs to
 //! read, and the findings; blob contents are never held beyond their scan.
-//! Not for the staged index (see [`super::staged`]) nor for reporting.
+//! Not for comparing the index with HEAD (see [`super::staged`], which reads the index file
+//! through [`index`]) nor for reporting.
 
 mod attribute;
 pub mod blob;
 mod commits;
 mod head;
 mod history;
+pub mod index;
 pub mod introduced;
 pub mod objects;
 mod oidmap;

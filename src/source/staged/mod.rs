@@ -15,10 +15,16 @@ use crate::finding::{Finding, Summary};
 use crate::scan::{Location, ScanOptions, scan_blob};
 use crate::source::git::GitError;
 use crate::source::git::blob::{BlobRead, over_limit, read_blob};
+use crate::source::git::index;
 use crate::source::git::provenance::{CarriedKey, carried_key, read_and_scan};
 use git2::{Delta, DiffOptions, ErrorCode, FileMode, Index, Oid, Repository, Tree};
 use std::collections::{HashMap, HashSet};
+use std::io::Read;
 use std::path::{Path, PathBuf};
+
+mod compare;
+#[cfg(test)]
+mod tests;
 
 /// The environment variable through which git names the index a commit is made from.
 pub const INDEX_ENV: &str = "GIT_INDEX_FILE";
@@ -129,6 +135,10 @@ impl StagedChanges {
 }
 
 /// Compare the index of `repo` with HEAD. Needs no matcher, so a caller can build one meanwhile.
+///
+/// The index file is read directly ([`index::parse`]) and compared with HEAD skipping every
+/// directory its cache-tree proves unchanged ([`compare`]); an index that reader does not
+/// handle exactly is compared by libgit2 instead, with the same result, only slower.
 pub fn staged_changes(repo: &Repository, warn: &dyn Fn(String)) -> Result<StagedChanges, GitError> {
     let repo_err = |what, e: git2::Error| GitError::Repo {
         what,
@@ -141,61 +151,160 @@ pub fn staged_changes(repo: &Repository, warn: &dyn Fn(String)) -> Result<Staged
         Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
         Err(e) => return Err(repo_err("read HEAD", e)),
     };
-    let index = commit_index(repo)?;
     let merge_trees = merge_head_trees(repo)?;
+    let index_file = index_path(repo, std::env::var_os(INDEX_ENV).as_deref());
+    let changes = match fast_changes(repo, head_tree.as_ref(), &merge_trees, &index_file) {
+        Some(changes) => changes,
+        None => libgit2_changes(repo, head_tree.as_ref(), &merge_trees)?,
+    };
+    Ok(changes.finish(warn))
+}
+
+/// The changes found by reading the index file at `path` and skipping what its cache-tree
+/// proves unchanged, or `None` when libgit2 must compare instead: the file is missing or
+/// unreadable (libgit2 then reports that, or reads the empty index a new repository has),
+/// or it is one [`index::parse`] does not handle.
+fn fast_changes<'a, 'r>(
+    repo: &'r Repository,
+    head: Option<&Tree<'r>>,
+    merge_trees: &'a [Tree<'r>],
+    path: &Path,
+) -> Option<Collector<'a, 'r>> {
+    let file = std::fs::File::open(path).ok()?;
+    let mut data = Vec::new();
+    file.take(index::MAX_INDEX_BYTES + 1)
+        .read_to_end(&mut data)
+        .ok()?;
+    let format = repo
+        .config()
+        .ok()
+        .and_then(|c| c.get_string("extensions.objectformat").ok());
+    let parsed = index::parse(&data, format.as_deref()).ok()?;
+    let mut changes = Collector::new(merge_trees);
+    compare::compare(repo, head, &parsed, &mut changes).ok()?;
+    Some(changes)
+}
+
+/// The changes as libgit2's diff of HEAD's tree with the index finds them.
+fn libgit2_changes<'a, 'r>(
+    repo: &'r Repository,
+    head: Option<&Tree<'r>>,
+    merge_trees: &'a [Tree<'r>],
+) -> Result<Collector<'a, 'r>, GitError> {
+    let index = commit_index(repo)?;
     let mut diff_opts = DiffOptions::new();
     diff_opts.skip_binary_check(true).ignore_submodules(true);
     let diff = repo
-        .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut diff_opts))
-        .map_err(|e| repo_err("compare the index with HEAD", e))?;
-
-    let mut leaving = Vec::new();
-    let mut arriving = Vec::new();
-    let mut gitlinks = 0u64;
+        .diff_tree_to_index(head, Some(&index), Some(&mut diff_opts))
+        .map_err(|e| GitError::Repo {
+            what: "compare the index with HEAD",
+            repo: repo.path().display().to_string(),
+            message: e.message().to_string(),
+        })?;
+    let mut changes = Collector::new(merge_trees);
     for delta in diff.deltas() {
         let (old, new) = (delta.old_file(), delta.new_file());
-        if matches!(delta.status(), Delta::Deleted | Delta::Modified) {
-            let path = String::from_utf8_lossy(old.path_bytes().unwrap_or_default()).into_owned();
-            leaving.push((old.id(), path));
-        }
+        let old_path = old.path_bytes().unwrap_or_default();
+        let new_path = new.path_bytes().unwrap_or_default();
+        let new_gitlink = new.mode() == FileMode::Commit;
         match delta.status() {
-            Delta::Added | Delta::Modified | Delta::Typechange | Delta::Copied | Delta::Renamed => {
+            Delta::Deleted => changes.deleted(old.id(), old_path),
+            Delta::Modified => {
+                changes.deleted(old.id(), old_path);
+                let old_blob = (old.mode() != FileMode::Commit).then(|| old.id());
+                changes.arrived(new.id(), new_gitlink, old_blob, new_path);
             }
-            Delta::Conflicted => {
-                warn(format!(
-                    "{} has merge conflicts; resolve and stage it to scan it",
-                    String::from_utf8_lossy(new.path_bytes().unwrap_or_default())
-                ));
-                continue;
+            Delta::Added | Delta::Typechange | Delta::Copied | Delta::Renamed => {
+                changes.arrived(new.id(), new_gitlink, None, new_path)
             }
-            _ => continue,
+            Delta::Conflicted => changes.conflicted(new_path),
+            _ => {}
         }
-        if new.mode() == FileMode::Commit {
-            gitlinks += 1;
-            continue;
+    }
+    Ok(changes)
+}
+
+/// The changes between HEAD and the index as they are found, whichever way they are found,
+/// turned into [`StagedChanges`]: warnings wait for [`Collector::finish`], so a comparison
+/// abandoned half-way for libgit2's warns nothing twice.
+struct Collector<'a, 'r> {
+    merge_trees: &'a [Tree<'r>],
+    arriving: Vec<Arriving>,
+    leaving: Vec<(Oid, String)>,
+    conflicts: Vec<String>,
+    gitlinks: u64,
+}
+
+impl<'a, 'r> Collector<'a, 'r> {
+    fn new(merge_trees: &'a [Tree<'r>]) -> Self {
+        Collector {
+            merge_trees,
+            arriving: Vec::new(),
+            leaving: Vec::new(),
+            conflicts: Vec::new(),
+            gitlinks: 0,
         }
-        let mut old_blobs: Vec<Oid> = (delta.status() == Delta::Modified
-            && old.mode() != FileMode::Commit)
-            .then(|| old.id())
-            .into_iter()
-            .collect();
-        if let Some(p) = new.path() {
-            old_blobs.extend(merge_trees.iter().filter_map(|t| blob_at(t, p)));
+    }
+
+    /// HEAD's blob `oid` leaves `path` (deleted, or replaced by another blob).
+    fn deleted(&mut self, oid: Oid, path: &[u8]) {
+        self.leaving
+            .push((oid, String::from_utf8_lossy(path).into_owned()));
+    }
+
+    /// Object `oid` arrives at `path`, where HEAD held `old_blob` (if a blob).
+    fn arrived(&mut self, oid: Oid, gitlink: bool, old_blob: Option<Oid>, path: &[u8]) {
+        if gitlink {
+            self.gitlinks += 1;
+            return;
+        }
+        let mut old_blobs: Vec<Oid> = old_blob.into_iter().collect();
+        if let Some(p) = path_of(path) {
+            old_blobs.extend(self.merge_trees.iter().filter_map(|t| blob_at(t, p)));
         }
         // A mode change alone adds no content, and neither does taking a merged side's file.
-        if old_blobs.contains(&new.id()) {
-            continue;
+        if old_blobs.contains(&oid) {
+            return;
         }
-        let path = String::from_utf8_lossy(new.path_bytes().unwrap_or_default()).into_owned();
-        arriving.push((new.id(), old_blobs, path));
+        let path = String::from_utf8_lossy(path).into_owned();
+        self.arriving.push((oid, old_blobs, path));
     }
-    if gitlinks > 0 {
-        warn(format!(
-            "skipped {gitlinks} staged submodule entr{}: submodules are not scanned",
-            if gitlinks == 1 { "y" } else { "ies" }
+
+    fn conflicted(&mut self, path: &[u8]) {
+        self.conflicts.push(format!(
+            "{} has merge conflicts; resolve and stage it to scan it",
+            String::from_utf8_lossy(path)
         ));
     }
-    Ok(StagedChanges { arriving, leaving })
+
+    fn finish(self, warn: &dyn Fn(String)) -> StagedChanges {
+        self.conflicts.into_iter().for_each(warn);
+        let gitlinks = self.gitlinks;
+        if gitlinks > 0 {
+            warn(format!(
+                "skipped {gitlinks} staged submodule entr{}: submodules are not scanned",
+                if gitlinks == 1 { "y" } else { "ies" }
+            ));
+        }
+        StagedChanges {
+            arriving: self.arriving,
+            leaving: self.leaving,
+        }
+    }
+}
+
+/// A path of the index as a filesystem path, as libgit2 makes one (on Windows only UTF-8
+/// converts).
+fn path_of(bytes: &[u8]) -> Option<&Path> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Some(Path::new(std::ffi::OsStr::from_bytes(bytes)))
+    }
+    #[cfg(not(unix))]
+    {
+        std::str::from_utf8(bytes).ok().map(Path::new)
+    }
 }
 
 /// Scan the blobs of `changes`, keeping only the secrets the change adds. `warn` receives one
