@@ -32,6 +32,10 @@ pub enum IndexError {
 /// files is about 100 MB).
 pub const MAX_INDEX_BYTES: u64 = 1 << 30;
 
+/// The most bytes version 4's compressed paths are rebuilt into: each entry may repeat most
+/// of the previous path, so a small file could otherwise ask for a huge buffer.
+const MAX_REBUILT_PATHS: usize = 1 << 28;
+
 const OID_LEN: usize = 20;
 /// The fixed part of an entry: stat data (40 bytes), object id, flags.
 const ENTRY_FIXED: usize = 40 + OID_LEN + 2;
@@ -48,7 +52,8 @@ const FILE_MODES: [u32; 4] = [0o100644, 0o100755, 0o120000, 0o160000];
 /// One index entry: what a comparison with a tree needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    path: Range<usize>,
+    /// Where the path is in [`IndexFile::paths`].
+    path: (u32, u32),
     pub mode: u32,
     pub oid: [u8; OID_LEN],
     flags: u16,
@@ -75,7 +80,8 @@ impl Entry {
 /// A parsed index: entries in index order (by path bytes, then stage) and the cache-tree.
 #[derive(Debug)]
 pub struct IndexFile {
-    /// Every entry's path, end to end (version 4 compresses paths, so they are rebuilt).
+    /// The bytes entries' paths are in: the file itself, but for version 4, which compresses
+    /// paths, the paths rebuilt end to end.
     paths: Vec<u8>,
     entries: Vec<Entry>,
     /// Positions of entries no tree holds as they are (a conflict or an intent to add).
@@ -89,7 +95,8 @@ impl IndexFile {
     }
 
     pub fn path(&self, entry: &Entry) -> &[u8] {
-        &self.paths[entry.path.clone()]
+        let (start, len) = (entry.path.0 as usize, entry.path.1 as usize);
+        &self.paths[start..start + len]
     }
 
     /// The positions of the entries under directory `dir` (a path without a trailing
@@ -170,9 +177,9 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Parse an index file of a repository whose object format is `object_format` (the value of
-/// `extensions.objectFormat`; `None` means SHA-1).
-pub fn parse(data: &[u8], object_format: Option<&str>) -> Result<IndexFile, IndexError> {
+/// Parse the index file `data` of a repository whose object format is `object_format` (the
+/// value of `extensions.objectFormat`; `None` means SHA-1).
+pub fn parse(data: Vec<u8>, object_format: Option<&str>) -> Result<IndexFile, IndexError> {
     if object_format.is_some_and(|f| !f.eq_ignore_ascii_case("sha1")) {
         return Err(IndexError::Unsupported("object format other than SHA-1"));
     }
@@ -206,21 +213,23 @@ pub fn parse(data: &[u8], object_format: Option<&str>) -> Result<IndexFile, Inde
     if count > body_len / (ENTRY_FIXED + 1) {
         return Err(r.malformed("more entries than the file holds"));
     }
-    let mut index = IndexFile {
-        paths: Vec::new(),
-        entries: Vec::with_capacity(count),
-        irregular: Vec::new(),
-        cache_tree: None,
-    };
+    let mut entries: Vec<Entry> = Vec::with_capacity(count);
+    let mut irregular = Vec::new();
+    let mut rebuilt = Vec::new();
     for _ in 0..count {
-        read_entry(&mut r, version, &mut index)?;
+        let entry = read_entry(&mut r, version, &mut rebuilt, entries.last())?;
+        if entry.stage() != 0 || entry.intent_to_add() {
+            irregular.push(entries.len());
+        }
+        entries.push(entry);
     }
+    let mut cache_tree = None;
     while r.pos < body_len {
         let signature = r.take(4, "extension signature")?;
         let size = r.u32("extension size")? as usize;
         let body = r.take(size, "extension data")?;
         match signature {
-            b"TREE" => index.cache_tree = Some(CacheTree::parse(body, r.pos - size)?),
+            b"TREE" => cache_tree = Some(CacheTree::parse(body, r.pos - size)?),
             b"link" => return Err(IndexError::Unsupported("split index (link extension)")),
             b"sdir" => return Err(IndexError::Unsupported("sparse index (sdir extension)")),
             // Lower-case extensions must be understood to read the index correctly.
@@ -228,11 +237,22 @@ pub fn parse(data: &[u8], object_format: Option<&str>) -> Result<IndexFile, Inde
             _ => return Err(IndexError::Unsupported("required extension not understood")),
         }
     }
-    Ok(index)
+    Ok(IndexFile {
+        paths: if version == 4 { rebuilt } else { data },
+        entries,
+        irregular,
+        cache_tree,
+    })
 }
 
-/// Read one entry at `r` into `index`, checking it sorts after the previous one.
-fn read_entry(r: &mut Reader, version: u32, index: &mut IndexFile) -> Result<(), IndexError> {
+/// Read the entry at `r`, checking it sorts after `previous`. Version 4 paths are rebuilt
+/// into `rebuilt`; earlier versions' are left in the file.
+fn read_entry(
+    r: &mut Reader,
+    version: u32,
+    rebuilt: &mut Vec<u8>,
+    previous: Option<&Entry>,
+) -> Result<Entry, IndexError> {
     let start = r.pos;
     r.take(24, "stat data")?;
     let mode = r.u32("mode")?;
@@ -260,49 +280,50 @@ fn read_entry(r: &mut Reader, version: u32, index: &mut IndexFile) -> Result<(),
     if !FILE_MODES.contains(&mode) {
         return Err(IndexError::Unsupported("entry mode git does not write"));
     }
-    let path_start = index.paths.len();
-    if version == 4 {
+    let (paths, path): (&[u8], Range<usize>) = if version == 4 {
         let drop = r.varint()?;
-        let previous = index.entries.last().map_or(0..0, |e| e.path.clone());
-        let keep = previous.len().checked_sub(drop);
+        let (prev_start, prev_len) = previous.map_or((0, 0), |e| e.path);
+        let keep = (prev_len as usize).checked_sub(drop);
         let keep = keep.ok_or_else(|| r.malformed("path prefix longer than the previous path"))?;
-        index
-            .paths
-            .extend_from_within(previous.start..previous.start + keep);
-        index.paths.extend_from_slice(r.until_nul("path")?);
+        let path_start = rebuilt.len();
+        rebuilt.extend_from_within(prev_start as usize..prev_start as usize + keep);
+        rebuilt.extend_from_slice(r.until_nul("path")?);
+        if rebuilt.len() > MAX_REBUILT_PATHS {
+            return Err(IndexError::Unsupported("paths too long to rebuild"));
+        }
+        (rebuilt, path_start..rebuilt.len())
     } else {
-        index.paths.extend_from_slice(r.until_nul("path")?);
+        let path_start = r.pos;
+        let path_end = path_start + r.until_nul("path")?.len();
         // NULs pad the entry to a multiple of eight bytes (the path's NUL is one of them).
         let padded = (r.pos - start).next_multiple_of(8);
         let padding = r.take(padded - (r.pos - start), "entry padding")?;
         if padding.iter().any(|&b| b != 0) {
             return Err(r.malformed("entry padding"));
         }
-    }
-    let path = path_start..index.paths.len();
+        (r.data, path_start..path_end)
+    };
     let name_len = usize::from(flags & NAME_MASK);
     if path.is_empty() || (name_len < usize::from(NAME_MASK) && name_len != path.len()) {
         return Err(r.malformed("path length does not match the entry's flags"));
     }
+    // Offsets fit: the file and the rebuilt paths are both bounded below 4 GiB.
+    let as_u32 = |n: usize| u32::try_from(n).map_err(|_| r.malformed("paths too long"));
     let entry = Entry {
-        path,
+        path: (as_u32(path.start)?, as_u32(path.len())?),
         mode,
         oid,
         flags,
         extended,
     };
-    if let Some(previous) = index.entries.last() {
-        let order =
-            (index.path(previous), previous.stage()).cmp(&(index.path(&entry), entry.stage()));
+    if let Some(previous) = previous {
+        let at = |e: &Entry| &paths[e.path.0 as usize..(e.path.0 + e.path.1) as usize];
+        let order = (at(previous), previous.stage()).cmp(&(&paths[path], entry.stage()));
         if order != std::cmp::Ordering::Less {
             return Err(r.malformed("entries out of order"));
         }
     }
-    if entry.stage() != 0 || entry.intent_to_add() {
-        index.irregular.push(index.entries.len());
-    }
-    index.entries.push(entry);
-    Ok(())
+    Ok(entry)
 }
 
 /// The cache-tree: for each directory git has written (or read) as a tree since its

@@ -5,9 +5,10 @@
 //!
 //! "The index" is the one git is about to commit: `git commit -a`, `git commit <path>`,
 //! `--only`, `--include`, `--amend` and `--interactive` hand the hook a temporary index in
-//! `GIT_INDEX_FILE` (see githooks(5)), and [`commit_index`] reads it. During a merge the next
-//! commit has every `MERGE_HEAD` as a parent too, so a blob or line that one of them already
-//! holds at the same path is not news (as `patrol git` judges a merge commit).
+//! `GIT_INDEX_FILE` (see githooks(5)), which [`index_path`] names and [`commit_index`] opens.
+//! During a merge the next commit has every `MERGE_HEAD` as a parent too, so a blob or line
+//! that one of them already holds at the same path is not news (as `patrol git` judges a
+//! merge commit).
 
 use crate::detect::Matcher;
 use crate::exclude::Excludes;
@@ -171,7 +172,9 @@ fn fast_changes<'a, 'r>(
     path: &Path,
 ) -> Option<Collector<'a, 'r>> {
     let file = std::fs::File::open(path).ok()?;
-    let mut data = Vec::new();
+    // Sized once from the file's length: growing the buffer while reading copies it again.
+    let len = file.metadata().ok()?.len().min(index::MAX_INDEX_BYTES + 1);
+    let mut data = Vec::with_capacity(usize::try_from(len).ok()? + 1);
     file.take(index::MAX_INDEX_BYTES + 1)
         .read_to_end(&mut data)
         .ok()?;
@@ -179,7 +182,7 @@ fn fast_changes<'a, 'r>(
         .config()
         .ok()
         .and_then(|c| c.get_string("extensions.objectformat").ok());
-    let parsed = index::parse(&data, format.as_deref()).ok()?;
+    let parsed = index::parse(data, format.as_deref()).ok()?;
     let mut changes = Collector::new(merge_trees);
     compare::compare(repo, head, &parsed, &mut changes).ok()?;
     Some(changes)
