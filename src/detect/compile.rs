@@ -175,6 +175,11 @@ impl Matcher {
                     .map_err(CompileError::Keywords)?,
             )
         };
+        let run_shortest = runs
+            .iter()
+            .filter_map(|r| r.lengths.first().copied())
+            .min()
+            .unwrap_or(usize::MAX);
         let mut run_bytes = [false; 256];
         for r in &runs {
             for (b, &inside) in run_bytes.iter_mut().zip(r.class.iter()) {
@@ -192,6 +197,7 @@ impl Matcher {
             keyword_rules,
             runs,
             run_bytes,
+            run_shortest,
             lookbehind,
             org: OnceLock::new(),
         })

@@ -17,7 +17,7 @@ mod runs;
 use checks::{after_glued_flag, constant_payload, dedupe, validate};
 pub use compile::CompileError;
 use compile::{CompiledRule, RunScanner};
-use runs::for_each_run_in;
+use runs::{for_each_long_run, for_each_run_in};
 pub use runs::{for_each_run, for_each_run_of};
 
 use crate::finding::{Encoding, OrgSource};
@@ -89,6 +89,8 @@ pub struct Matcher {
     /// Bytes in any run scanner's class: a batch of matches ends at a byte outside it, where
     /// no keywordless run can straddle the cut.
     run_bytes: [bool; 256],
+    /// The shortest run any run scanner wants (`usize::MAX` when there is none).
+    run_shortest: usize,
     /// How far before a keyword hit any rule's match may start.
     lookbehind: usize,
     /// Built on the first Azure DevOps match (like the rules' patterns, on first use).
@@ -194,23 +196,36 @@ impl Matcher {
 
     /// Run the keywordless run scanners over `hay[p.runs_done..upto]`. `upto` is the end of
     /// `hay` or a byte outside every scanner's class, so no run straddles it.
+    ///
+    /// One pass serves every scanner: a run of any class long enough for it lies inside a run
+    /// of the classes' union at least as long, so each scanner looks only inside the union's
+    /// long runs (rare in most text) instead of sampling all of `hay` once per class.
     fn runs_until(&self, hay: &[u8], upto: usize, p: &mut Pending) {
-        for run in &self.runs {
-            for_each_run_in(hay, p.runs_done..upto, &run.class, &run.lengths, |s, e| {
-                for &(len, longest, glue, ri) in &run.rules {
-                    let s = if (len..=longest).contains(&(e - s)) {
-                        s
-                    } else if let Some(s) = after_glued_flag(hay, s, e, len, glue) {
-                        s
-                    } else {
-                        continue;
-                    };
-                    if self.rules[ri].pattern().regex.is_match(&hay[s..e]) {
-                        self.candidate(ri, hay, s, e, false, &mut p.out);
-                    }
+        let out = &mut p.out;
+        for_each_long_run(
+            hay,
+            p.runs_done..upto,
+            &self.run_bytes,
+            self.run_shortest,
+            |a, b| {
+                for run in &self.runs {
+                    for_each_run_in(hay, a..b, &run.class, &run.lengths, |s, e| {
+                        for &(len, longest, glue, ri) in &run.rules {
+                            let s = if (len..=longest).contains(&(e - s)) {
+                                s
+                            } else if let Some(s) = after_glued_flag(hay, s, e, len, glue) {
+                                s
+                            } else {
+                                continue;
+                            };
+                            if self.rules[ri].pattern().regex.is_match(&hay[s..e]) {
+                                self.candidate(ri, hay, s, e, false, out);
+                            }
+                        }
+                    });
                 }
-            });
-        }
+            },
+        );
         p.runs_done = upto;
     }
 

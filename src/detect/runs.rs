@@ -31,11 +31,36 @@ pub(super) fn for_each_run_in(
     lengths: &[usize],
     mut f: impl FnMut(usize, usize),
 ) {
-    let n = range.end;
     let Some(&shortest) = lengths.first() else {
         return;
     };
-    if shortest == 0 || n < range.start + shortest {
+    for_each_long_run(hay, range, class, shortest, |a, b| {
+        if wanted(lengths, b - a) {
+            f(a, b);
+        }
+        // Tried even when the whole run has a wanted length: `\n` before a 52-character token
+        // makes a run of 53, which a rule accepting flags glued to a token also wants.
+        if b - a > shortest
+            && let Some(a2) = escape_end(hay, a, class)
+            && wanted(lengths, b - a2)
+        {
+            f(a2, b);
+        }
+    });
+}
+
+/// Call `f(start, end)` for each maximal run of `class` bytes inside `range` (bounded as for
+/// [`for_each_run_in`]) that is at least `shortest` long, sampling one byte in every
+/// `shortest`: any run that long holds a sampled byte, so most text is skipped unread.
+pub(super) fn for_each_long_run(
+    hay: &[u8],
+    range: std::ops::Range<usize>,
+    class: &[bool; 256],
+    shortest: usize,
+    mut f: impl FnMut(usize, usize),
+) {
+    let n = range.end;
+    if shortest == 0 || n < range.start.saturating_add(shortest) {
         return;
     }
     let mut i = range.start + shortest - 1;
@@ -52,16 +77,8 @@ pub(super) fn for_each_run_in(
         while b < n && class[hay[b] as usize] {
             b += 1;
         }
-        if wanted(lengths, b - a) {
+        if b - a >= shortest {
             f(a, b);
-        }
-        // Tried even when the whole run has a wanted length: `\n` before a 52-character token
-        // makes a run of 53, which a rule accepting flags glued to a token also wants.
-        if b - a > shortest
-            && let Some(a2) = escape_end(hay, a, class)
-            && wanted(lengths, b - a2)
-        {
-            f(a2, b);
         }
         i = b + shortest;
     }

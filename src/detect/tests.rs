@@ -144,3 +144,40 @@ fn runs_every_offset() {
         assert_eq!(runs(&s, 7), vec![(pad, pad + 7)], "pad {pad}");
     }
 }
+
+/// Looking for each class's runs only inside the long runs of the classes' union finds exactly
+/// what a pass of its own over the whole text finds (escape sequences included).
+#[test]
+fn runs_found_inside_the_union_are_every_classs_runs() {
+    let lower = byte_class("a-z2-7").unwrap();
+    let b64 = byte_class("A-Za-z0-9+/").unwrap();
+    let mut union = [false; 256];
+    for (u, (&x, &y)) in union.iter_mut().zip(lower.iter().zip(b64.iter())) {
+        *u = x || y;
+    }
+    let classes: [(&[bool; 256], &[usize]); 2] = [(&lower, &[5, 6, 7]), (&b64, &[8, 12])];
+    let alphabet = b"ab2zA9+/-\\n%3d \n";
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for _ in 0..3000 {
+        let len = (seed % 64) as usize;
+        let hay: Vec<u8> = (0..len)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                alphabet[(seed % alphabet.len() as u64) as usize]
+            })
+            .collect();
+        for (class, lengths) in classes {
+            let mut alone = Vec::new();
+            for_each_run_in(&hay, 0..hay.len(), class, lengths, |a, b| {
+                alone.push((a, b))
+            });
+            let mut inside = Vec::new();
+            for_each_long_run(&hay, 0..hay.len(), &union, 5, |a, b| {
+                for_each_run_in(&hay, a..b, class, lengths, |s, e| inside.push((s, e)));
+            });
+            assert_eq!(alone, inside, "{:?}", String::from_utf8_lossy(&hay));
+        }
+    }
+}

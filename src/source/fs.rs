@@ -219,11 +219,14 @@ fn scan_names(
     }
     let mut found = Vec::new();
     for (text, origin) in texts {
-        let display = display_path(entry.path(), base);
         let result = crate::scan::scan_name(matcher, &text, opts);
         counters
             .suppressed
             .fetch_add(result.suppressed, Ordering::Relaxed);
+        if result.hits.is_empty() {
+            continue;
+        }
+        let display = display_path(entry.path(), base);
         let at = Location {
             origin: Some(origin),
             ..Location::file(&display)
@@ -409,9 +412,27 @@ pub fn shown_root(roots: &[PathBuf]) -> Option<String> {
 
 /// The path as findings show it: relative to the single root directory, `/`-separated.
 fn display_path(path: &Path, base: Option<&Path>) -> String {
-    let rel = base.and_then(|b| path.strip_prefix(b).ok()).unwrap_or(path);
+    let rel = base.and_then(|b| below(path, b)).unwrap_or(path);
     let s = rel.to_string_lossy().replace('\\', "/");
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}
+
+/// `path` relative to `base`, as [`Path::strip_prefix`] gives it. The walker's paths are `base`
+/// joined with names, so comparing bytes settles nearly every case without splitting both
+/// into components (which cost more than the rest of a small file's bookkeeping).
+fn below<'p>(path: &'p Path, base: &Path) -> Option<&'p Path> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let (bytes, prefix) = (path.as_os_str().as_bytes(), base.as_os_str().as_bytes());
+        if let Some(rest) = bytes.strip_prefix(prefix)
+            && (rest.is_empty() || rest[0] == b'/' || prefix.ends_with(b"/"))
+        {
+            let start = rest.iter().position(|&b| b != b'/').unwrap_or(rest.len());
+            return Some(Path::new(std::ffi::OsStr::from_bytes(&rest[start..])));
+        }
+    }
+    path.strip_prefix(base).ok()
 }
 
 /// Read all of stdin and scan it as one blob named `<stdin>`; `warn` receives archive
@@ -441,4 +462,34 @@ pub fn scan_stdin(
         result.findings_at(&Location::file("<stdin>"), opts),
         summary,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn below_agrees_with_strip_prefix() {
+        let cases = [
+            ("tree/a/b.txt", "tree"),
+            ("tree/a/b.txt", "tree/"),
+            ("tree//a", "tree"),
+            ("tree", "tree"),
+            ("treehouse/a", "tree"),
+            ("./tree/a", "./tree"),
+            ("./tree/a", "tree"),
+            ("tree/./a", "tree/."),
+            ("/abs/a", "/"),
+            ("/abs/a", "/abs"),
+            ("other/a", "tree"),
+        ];
+        for (path, base) in cases {
+            let (path, base) = (Path::new(path), Path::new(base));
+            assert_eq!(
+                below(path, base),
+                path.strip_prefix(base).ok(),
+                "{path:?} below {base:?}"
+            );
+        }
+    }
 }
