@@ -272,12 +272,18 @@ impl Matcher {
             // Per rule, the last window its regex found nothing in. Text dense with a keyword
             // (`JQQJ9` a million times, shared by eight rules) would otherwise be searched again
             // for every hit.
-            let mut clear: Vec<Option<(usize, usize)>> = vec![None; self.rules.len()];
+            let mut clear: Vec<Option<(usize, usize)>> = Vec::new();
             // Per rule: searches in vain in a row, each overlapping the one before, and the
             // end of the text a dense-mode segment has already covered.
-            let mut in_vain: Vec<u32> = vec![0; self.rules.len()];
-            let mut covered: Vec<usize> = vec![0; self.rules.len()];
+            let mut in_vain: Vec<u32> = Vec::new();
+            let mut covered: Vec<usize> = Vec::new();
             for hit in ac.find_iter(hay) {
+                // Made on the first hit: most texts (file names, most files) have none.
+                if clear.is_empty() {
+                    clear = vec![None; self.rules.len()];
+                    in_vain = vec![0; self.rules.len()];
+                    covered = vec![0; self.rules.len()];
+                }
                 for &ri in &self.keyword_rules[hit.pattern().as_usize()] {
                     let cr = &self.rules[ri];
                     if cr.rule.decoder.is_some() && !decode {
