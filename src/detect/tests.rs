@@ -181,3 +181,30 @@ fn runs_found_inside_the_union_are_every_classs_runs() {
         }
     }
 }
+
+/// What every match must hold is read from the pattern: `@` and `:` of a URL's credentials,
+/// only what all alternatives share, nothing under an optional part.
+#[test]
+fn required_bytes_are_what_every_match_holds() {
+    let required = |p: &str| {
+        let hir = regex_syntax::ParserBuilder::new()
+            .utf8(false)
+            .build()
+            .parse(p)
+            .unwrap();
+        compile::required_bytes(&hir)
+    };
+    assert_eq!(
+        required(
+            r"(?i)https?:(?://|\\/\\/)(?P<u>[^\s/@:]*):(?P<secret>[^\s/@]+)@(?P<host>[a-z.]+)"
+        ),
+        b"/:@".to_vec()
+    );
+    assert_eq!(required(r"(?:ab|cb)x"), b"bx".to_vec());
+    assert_eq!(required(r"a?b*c{0,3}"), Vec::<u8>::new());
+    assert_eq!(required(r"(?i)basic[ \t]+(?-i:x)"), b"x".to_vec());
+    assert_eq!(required(r"(?i)x"), Vec::<u8>::new());
+    assert_eq!(required(r"(?:^|[^A-Z])K=\d+"), b"=K".to_vec());
+    // Every built-in rule's examples still match: a byte wrongly required would lose them
+    // (rules::tests check the examples through the whole matcher).
+}
