@@ -15,6 +15,23 @@ pub(super) struct RuleMemo {
     covered: usize,
 }
 
+/// Every keyword hit in `hay`, one per position a keyword starts at: the search resumes one
+/// byte after each hit's start, not at its end, so a keyword inside or overlapping another's
+/// hit (`TOKEN` in `AZURE_DEVOPS_TOKEN`, a custom rule's keyword in a built-in one's) is still
+/// seen and its rules still run. Keywords starting at one position give one hit, the
+/// first-listed one; the rules of both are merged when the rule set is compiled.
+fn keyword_hits<'h>(
+    ac: &'h AhoCorasick,
+    hay: &'h [u8],
+) -> impl Iterator<Item = aho_corasick::Match> + 'h {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let hit = ac.find(aho_corasick::Input::new(hay).range(from..))?;
+        from = hit.start() + 1;
+        Some(hit)
+    })
+}
+
 impl Matcher {
     /// The keyword pass: each hit's rules over a window around it. Every so often (see
     /// [`Pending`]) the matches below the last hit's reach are handed on ([`Matcher::advance`]):
@@ -30,7 +47,7 @@ impl Matcher {
             return;
         };
         let mut memo: Vec<RuleMemo> = Vec::new();
-        for hit in ac.find_iter(hay) {
+        for hit in keyword_hits(ac, hay) {
             // Made on the first hit: most texts (file names, most files) have none.
             if memo.is_empty() {
                 memo = vec![RuleMemo::default(); self.rules.len()];
@@ -141,7 +158,7 @@ impl Matcher {
         while let Some(caps) = pat.regex.captures_at(window, at) {
             let whole = caps.get(0).expect("group 0");
             let span = &hay[whole.start()..whole.end()];
-            let holds_keyword = ac.find_iter(span).any(|h| {
+            let holds_keyword = keyword_hits(ac, span).any(|h| {
                 h.start() <= prefix && self.keyword_rules[h.pattern().as_usize()].contains(&ri)
             });
             if !holds_keyword {

@@ -208,3 +208,59 @@ fn required_bytes_are_what_every_match_holds() {
     // Every built-in rule's examples still match: a byte wrongly required would lose them
     // (rules::tests check the examples through the whole matcher).
 }
+
+/// A keyword inside (or overlapping) another keyword's hit still runs its rules: a custom
+/// rule keyed on `TOKEN` finds `AZURE_DEVOPS_TOKEN=…`, whose longer keyword the literal search
+/// reports at that place (before: the custom rule never saw it).
+#[test]
+fn a_keyword_inside_another_does_not_hide_its_rules() {
+    let rule = |id: &str, keyword: &str, pattern: &str| -> Rule {
+        toml::from_str(&format!(
+            "id = '{id}'\nname = 'n'\ndescription = 'd'\nkeywords = ['{keyword}']\n\
+             exact_keywords = true\npattern = '{pattern}'\nseverity = 'low'\nconfidence = 'low'\n"
+        ))
+        .unwrap()
+    };
+    for order in [false, true] {
+        let mut rules = vec![
+            rule(
+                "long",
+                "AZURE_DEVOPS_TOKEN",
+                "AZURE_DEVOPS_TOKEN:(?P<secret>[0-9]+)",
+            ),
+            rule("inner", "TOKEN", "TOKEN=(?P<secret>[a-z]+)"),
+            rule(
+                "overlap",
+                "_DEVOPS_TOKEN_SUFFIX",
+                "_DEVOPS_TOKEN_SUFFIX=(?P<secret>[a-z]+)",
+            ),
+        ];
+        if order {
+            rules.reverse();
+        }
+        let m = Matcher::new(rules).unwrap();
+        let ids = |text: &[u8]| -> Vec<String> {
+            m.scan(text)
+                .iter()
+                .map(|x| m.rule(x.rule).id.clone())
+                .collect()
+        };
+        assert_eq!(
+            ids(b"AZURE_DEVOPS_TOKEN=qwzrtkpl"),
+            ["inner"],
+            "order {order}"
+        );
+        assert_eq!(
+            ids(b"AZURE_DEVOPS_TOKEN:9183746"),
+            ["long"],
+            "order {order}"
+        );
+        // `AZURE_DEVOPS_TOKEN` and `_DEVOPS_TOKEN_SUFFIX` overlap; the second starts inside
+        // the first's hit.
+        assert_eq!(
+            ids(b"AZURE_DEVOPS_TOKEN_SUFFIX=qwzrtkpl"),
+            ["overlap"],
+            "order {order}"
+        );
+    }
+}
