@@ -53,6 +53,7 @@ fn main() {
         groups: Vec::new(),
         broken_git: Vec::new(),
         redirected_git: Mutex::new(None),
+        html_git: Mutex::new(None),
         foreign_base: Mutex::new(String::new()),
         held_repo: Mutex::new(None),
         hold: AtomicBool::new(false),

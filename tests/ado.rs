@@ -222,27 +222,33 @@ fn reruns_read_only_what_changed() {
 }
 
 /// A repository whose git server answers a redirect fails: the fetch (which carries the
-/// token) is not sent on to where the redirect points, and the other repositories go on.
+/// token) is not sent on to where the redirect points. One that answers an HTML page (a
+/// sign-in page) fails too, as not a git server. The other repositories go on.
 #[test]
-fn a_redirected_fetch_is_not_followed() {
+fn a_redirected_or_html_fetch_fails_and_is_not_followed() {
     let org = Org::build();
     *org.mock.state.redirected_git.lock().unwrap() = Some("svc".into());
+    *org.mock.state.html_git.lock().unwrap() = Some("tools".into());
     let cache = org.dir.path().join("cache");
     let out = run(&org, &cache, &[]);
     let failed: Vec<(String, String)> =
         rows(&org_summary(&out.json)["failed"], &["repository", "reason"]);
-    let svc = failed
-        .iter()
-        .find(|(r, _)| r == &format!("{ORG}/beta/svc"))
-        .unwrap_or_else(|| panic!("svc did not fail: {failed:?}"));
-    assert!(svc.1.contains("redirects are not followed"), "{svc:?}");
+    let reason = |name: &str| {
+        failed
+            .iter()
+            .find(|(r, _)| r == &format!("{ORG}/{name}"))
+            .map(|(_, why)| why.clone())
+            .unwrap_or_else(|| panic!("{name} did not fail: {failed:?}"))
+    };
+    assert!(reason("beta/svc").contains("redirects are not followed"));
+    assert!(reason("gamma/tools").contains("not a smart git server"));
     assert_eq!(
         org.mock
             .foreign_hits
             .load(std::sync::atomic::Ordering::SeqCst),
         0
     );
-    assert_eq!(org_summary(&out.json)["repositories_scanned"], 4);
+    assert_eq!(org_summary(&out.json)["repositories_scanned"], 3);
 }
 
 #[test]

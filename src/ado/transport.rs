@@ -186,7 +186,9 @@ impl Exchange {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        if content_type != self.expected_type() {
+        // The media type decides; parameters (`; charset=…`) do not.
+        let media = content_type.split(';').next().unwrap_or("").trim();
+        if !media.eq_ignore_ascii_case(self.expected_type()) {
             return Err(io::Error::other(format!(
                 "not a smart git server: the answer is {:?}, not {}",
                 content_type.chars().take(80).collect::<String>(),

@@ -185,6 +185,7 @@ impl Org {
             ],
             broken_git: vec!["broken".into()],
             redirected_git: Mutex::new(None),
+            html_git: Mutex::new(None),
             foreign_base: Mutex::new(String::new()),
             held_repo: Mutex::new(None),
             hold: AtomicBool::new(false),

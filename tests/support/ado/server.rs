@@ -42,6 +42,8 @@ pub struct State {
     pub broken_git: Vec<String>,
     /// A repository whose git requests answer a redirect to the foreign listener.
     pub redirected_git: Mutex<Option<String>>,
+    /// A repository whose git requests answer 200 with an HTML page (a sign-in page).
+    pub html_git: Mutex<Option<String>>,
     /// Where that redirect points (set by [`Mock::start`]).
     pub foreign_base: Mutex<String>,
     /// Git requests for this repository wait until `hold` is cleared.
@@ -159,6 +161,10 @@ fn serve(conn: TcpStream, st: &State) -> std::io::Result<()> {
         let (repo, suffix) = tail.split_once('/').unwrap_or((tail, ""));
         if st.broken_git.iter().any(|b| b == repo) {
             return respond(&mut out, "500 Internal Server Error", &[], b"");
+        }
+        if st.html_git.lock().unwrap().as_deref() == Some(repo) {
+            let page = b"<html><body>Sign in</body></html>";
+            return respond(&mut out, "200 OK", &[("Content-Type", "text/html")], page);
         }
         if st.redirected_git.lock().unwrap().as_deref() == Some(repo) {
             let to = format!("{}{target}", st.foreign_base.lock().unwrap());
