@@ -381,6 +381,57 @@ fn a_tree_nested_100000_levels_deep_is_scanned_without_overflow() {
     assert_eq!(run.summary("unreadable"), 0, "{}", run.stderr);
 }
 
+/// A "git bomb": 40 levels of trees each naming the level below twice (`a` and `b`), a token
+/// at the bottom: 80 tree objects, 2^40 paths. Discovery reads each tree once; attribution,
+/// which reports paths, stops at its bound and says so, and the token is still reported at
+/// the places found, within the deadline (before: attribution walked every path and never
+/// finished).
+#[test]
+fn a_tree_naming_one_subtree_from_countless_places_is_bounded() {
+    use git2::ObjectType::{Blob, Commit, Tree};
+    const LEVELS: usize = 40;
+    let repo = Repo::new();
+    let content = format!("PAT={}\n", pat(33));
+    let mut objects = vec![(Blob, content.as_bytes().to_vec())];
+    let mut id = Oid::hash_object(Blob, content.as_bytes()).unwrap();
+    let mut mode = "100644";
+    for _ in 0..LEVELS {
+        let mut tree = Vec::new();
+        for name in ["a", "b"] {
+            tree.extend_from_slice(format!("{mode} {name}\0").as_bytes());
+            tree.extend_from_slice(id.as_bytes());
+        }
+        id = Oid::hash_object(Tree, &tree).unwrap();
+        objects.push((Tree, tree));
+        mode = "40000";
+    }
+    let commit = format!(
+        "tree {id}\nauthor Ada Tester <ada@example.test> 1700000000 +0000\n\
+         committer Ada Tester <ada@example.test> 1700000000 +0000\n\nbomb\n"
+    );
+    objects.push((Commit, commit.into_bytes()));
+    let ids = store_as_pack(&repo, &objects);
+    repo.git(&[
+        "update-ref",
+        "refs/heads/main",
+        &ids.last().unwrap().to_string(),
+    ]);
+
+    let run = patrol_git(&repo, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("attribution stopped"), "{}", run.stderr);
+    let findings = run.findings();
+    assert!(!findings.is_empty());
+    assert!(findings.len() <= 1_000, "{} findings", findings.len());
+    assert!(
+        findings
+            .iter()
+            .all(|f| f.0 == PAT && f.1.split('/').count() == LEVELS),
+        "{:?}",
+        &findings[..1]
+    );
+}
+
 /// A crafted tree entry whose name climbs out of the repository (`a/../../etc/passwd`, one
 /// name with slashes, as no checkout would allow) never becomes a SARIF URI outside
 /// `%SRCROOT%`.

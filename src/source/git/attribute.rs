@@ -12,21 +12,25 @@ use rayon::prelude::*;
 use std::collections::HashSet;
 
 /// The introduction records of the blobs in `wanted`, over every commit in `commits`, at
-/// paths `excludes` does not name.
+/// paths `excludes` does not name. `cut_short` hears of each commit whose comparison reached
+/// its bound (see [`introduced::MAX_ENTRIES`]).
 pub fn records(
     pool: &RepoPool,
     commits: &[Oid],
     wanted: &HashSet<Oid>,
     excludes: &Excludes,
     cannot_open: &(dyn Fn(git2::Error) + Sync),
+    cut_short: &(dyn Fn(Oid) + Sync),
 ) -> Vec<Record> {
     let memo = TreeMemo::new(wanted);
     let mut records = commits
         .par_iter()
         .with_min_len(8)
         .fold(Vec::new, |mut records, &id| {
-            if let Err(e) = pool.with(|r| attribute_commit(r, id, &memo, excludes, &mut records)) {
-                cannot_open(e);
+            match pool.with(|r| attribute_commit(r, id, &memo, excludes, &mut records)) {
+                Err(e) => cannot_open(e),
+                Ok(true) => cut_short(id),
+                Ok(false) => {}
             }
             records
         })
@@ -124,32 +128,35 @@ struct MemoFrame {
     subtrees: Vec<Oid>,
 }
 
-/// Records of the blobs with findings that commit `id` introduced.
+/// Records of the blobs with findings that commit `id` introduced; true when the comparison
+/// was cut short (see [`introduced::MAX_ENTRIES`]).
 pub fn attribute_commit(
     repo: &Repository,
     id: Oid,
     memo: &TreeMemo<'_>,
     excludes: &Excludes,
     records: &mut Vec<Record>,
-) {
+) -> bool {
     // Unreadable objects were reported while discovering; here they only mean no record.
     let Ok(commit) = repo.find_commit(id) else {
-        return;
+        return false;
     };
-    let Ok(tree) = commit.tree() else { return };
+    let Ok(tree) = commit.tree() else {
+        return false;
+    };
     let mut parents = Vec::new();
     for pid in commit.parent_ids() {
         // A parent that cannot be read (shallow boundary) leaves the commit compared with the
         // parents that can, or treated as a root.
         if let Ok(t) = repo.find_commit(pid).and_then(|p| p.tree()) {
             if t.id() == tree.id() {
-                return;
+                return false;
             }
             parents.push(t);
         }
     }
     if !memo.holds(repo, tree.id()) && !parents.iter().any(|p| memo.holds(repo, p.id())) {
-        return;
+        return false;
     }
     let relevant = |t| memo.holds(repo, t);
     let found = introduced::introduced_within(repo, &tree, &parents, &relevant, excludes);
@@ -169,4 +176,5 @@ pub fn attribute_commit(
             });
         }
     }
+    found.cut_short
 }

@@ -38,8 +38,15 @@ impl HeadSecrets {
         // a hostile tree nested 100,000 deep must cost memory in its depth, not its square.
         let mut paths = PathArena::default();
         let mut pending: Vec<(Oid, usize)> = vec![(head.tree_id(), PathArena::ROOT)];
+        // Bounded like attribution (see `introduced::MAX_ENTRIES`): past it, a tree naming
+        // the same subtrees from countless places leaves presence unknown.
+        let mut entries = 0usize;
         while let Some((tree_id, dir)) = pending.pop() {
             let tree = repo.find_tree(tree_id).ok()?;
+            entries += tree.len();
+            if entries > super::introduced::MAX_ENTRIES {
+                return None;
+            }
             for entry in tree.iter() {
                 let (kind, name) = (entry.kind(), entry.name_bytes());
                 let is_tree = kind == Some(ObjectType::Tree);

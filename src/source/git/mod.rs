@@ -191,18 +191,7 @@ pub fn scan_history_skipping(
         .into_inner()
         .expect("no panics while holding the lock");
     extra.extend(orphan_findings(&orphans, &mut by_blob, opts));
-    let records = if by_blob.is_empty() {
-        Vec::new()
-    } else {
-        let wanted: HashSet<Oid> = by_blob.keys().copied().collect();
-        attribute::records(
-            &pool,
-            &listed.commits,
-            &wanted,
-            &opts.excludes,
-            &cannot_open,
-        )
-    };
+    let records = attribution(&pool, &listed.commits, &by_blob, opts, &cannot_open, warn);
     drop(pool);
     let at_head = head::HeadSecrets::collect(repo, &listed.commits, &by_blob, &opts.excludes);
     let mut attributor = provenance::Attributor::new(repo, matcher, opts, max_file_size, by_blob);
@@ -224,6 +213,39 @@ pub fn scan_history_skipping(
         max_file_size,
         counters,
         warn,
+    )
+}
+
+/// Attribution records for the blobs with findings (none when there are none), each commit
+/// whose comparison reached its bound named in a warning.
+fn attribution(
+    pool: &history::RepoPool,
+    commits: &[Oid],
+    by_blob: &std::collections::HashMap<Oid, Vec<Hit>>,
+    opts: &ScanOptions,
+    cannot_open: &(dyn Fn(git2::Error) + Sync),
+    warn: &(dyn Fn(String) + Sync),
+) -> Vec<provenance::Record> {
+    if by_blob.is_empty() {
+        return Vec::new();
+    }
+    let cut_short = |commit: Oid| {
+        warn(format!(
+            "commit {commit}: its trees name the same subtrees from so many places that \
+             attribution stopped after {} entries or {} places (a 'git bomb'?); secrets it \
+             introduced are reported at the places found until then",
+            introduced::MAX_ENTRIES,
+            introduced::MAX_PLACES
+        ))
+    };
+    let wanted: HashSet<Oid> = by_blob.keys().copied().collect();
+    attribute::records(
+        pool,
+        commits,
+        &wanted,
+        &opts.excludes,
+        cannot_open,
+        &cut_short,
     )
 }
 
