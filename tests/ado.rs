@@ -497,3 +497,57 @@ fn the_summary_says_what_was_scanned_skipped_and_failed() {
         assert!(text.contains(want), "{want:?} missing from:\n{text}");
     }
 }
+
+/// `--verify` inside `patrol ado`: each PAT found is checked against the organization it was
+/// found in (here the mock, through the test override). The mock refuses every token but the
+/// organization's; a token found in an organization may still belong to another, so each is
+/// `unknown`, its reason naming how the organization was known (before: "guessed from the
+/// text near the token", which was not how). Each check carries the found token, not the
+/// organization's, and nothing reaches another host.
+#[test]
+fn verify_checks_each_pat_against_its_organization() {
+    let org = Org::build();
+    let cache = org.dir.path().join("cache");
+    let out = run(&org, &cache, &["--verify"]);
+    let pats: Vec<&Value> = out.json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "azure-devops-pat")
+        .collect();
+    assert!(!pats.is_empty(), "{}", out.stderr);
+    for f in &pats {
+        assert_eq!(f["organization_source"], "remote", "{f}");
+        assert_eq!(f["verification"]["status"], "unknown", "{f}");
+        let reason = f["verification"]["reason"].as_str().unwrap_or_default();
+        assert!(
+            reason.starts_with(&format!(
+                "rejected by '{ORG}', an organisation guessed as the one whose repository \
+                 held the token"
+            )),
+            "{reason}"
+        );
+    }
+    let checks: Vec<_> = org
+        .mock
+        .log()
+        .into_iter()
+        .filter(|s| s.target.contains("_apis/connectionData"))
+        .collect();
+    assert!(!checks.is_empty());
+    let org_auth = basic(&org.token);
+    for c in &checks {
+        assert!(c.target.starts_with(&format!("/{ORG}/")), "{c:?}");
+        assert_ne!(c.auth.as_deref(), Some(org_auth.as_str()), "{c:?}");
+        assert!(
+            c.auth.as_deref().is_some_and(|a| a.starts_with("Basic ")),
+            "{c:?}"
+        );
+    }
+    assert_eq!(
+        org.mock
+            .foreign_hits
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+}

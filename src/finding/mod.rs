@@ -58,6 +58,17 @@ impl OrgSource {
     pub fn guessed(self) -> bool {
         !matches!(self, OrgSource::Verified | OrgSource::SameLine)
     }
+
+    /// How the name was found, for a person: it completes "the one …".
+    pub fn how_found(self) -> &'static str {
+        match self {
+            OrgSource::Verified => "that answered for the token",
+            OrgSource::SameLine => "in an Azure DevOps URL on the token's line",
+            OrgSource::Remote => "whose repository held the token",
+            OrgSource::Key => "named near the token",
+            OrgSource::Url => "in an Azure DevOps URL near the token",
+        }
+    }
 }
 
 /// A place in a tree: path (with `!member` inside an archive) and 1-based position.

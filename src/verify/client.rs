@@ -5,7 +5,7 @@
 
 use super::classify::{self, Answer, Outcome};
 use super::endpoint::{self, Endpoint, Endpoints};
-use crate::finding::{Identity, Verification};
+use crate::finding::{Identity, OrgSource, Verification};
 use base64::Engine;
 use std::cell::Cell;
 use std::sync::{Mutex, PoisonError};
@@ -123,10 +123,10 @@ impl Client {
 
     /// Check `token` (see [`Session::check`]) and, when it works, map its reach
     /// (`super::reach`). Every text returned is scrubbed of the token.
-    pub fn check(&self, token: &str, org: Option<&str>, guessed: bool) -> Verification {
+    pub fn check(&self, token: &str, org: Option<(&str, OrgSource)>) -> Verification {
         let session = self.session(token);
-        let v = match session.check(org, guessed) {
-            Ok(live) => super::reach::explore(&session, live, org),
+        let v = match session.check(org) {
+            Ok(live) => super::reach::explore(&session, live, org.map(|(name, _)| name)),
             Err(v) => v,
         };
         scrub(v, token, &session.auth)
@@ -254,22 +254,23 @@ impl Session<'_> {
 
     /// Check the token against the organisation's endpoint, or the profile endpoint without
     /// one (or with a name that fails `endpoint::valid_org`, which never enters a URL). When
-    /// the organisation was only `guessed` from the token's surroundings, a 401 there is
+    /// the organisation was only guessed (see [`OrgSource::guessed`]), a 401 there is
     /// confirmed with the organisation-less profile endpoint: the token may belong to another.
-    pub fn check(&self, org: Option<&str>, guessed: bool) -> Result<Live, Verification> {
-        let Some(org) = org.filter(|o| endpoint::valid_org(o)) else {
+    pub fn check(&self, org: Option<(&str, OrgSource)>) -> Result<Live, Verification> {
+        let Some((org, source)) = org.filter(|(o, _)| endpoint::valid_org(o)) else {
             return self.ask(Endpoint::Profile);
         };
         match self.ask(Endpoint::ConnectionData { org }) {
-            Err(Verification::Invalid) if guessed => match self.ask(Endpoint::Profile) {
+            Err(Verification::Invalid) if source.guessed() => match self.ask(Endpoint::Profile) {
                 Err(Verification::Unknown { reason }) if reason.starts_with(DEADLINE) => {
                     Err(Verification::Unknown { reason })
                 }
                 Err(_) => Err(Verification::Unknown {
                     reason: format!(
-                        "rejected by '{org}', an organisation guessed from the text near the \
-                         token, and not confirmed by the organisation-less endpoint; the token \
-                         may belong to another organisation"
+                        "rejected by '{org}', an organisation guessed as the one {}, and not \
+                         confirmed by the organisation-less endpoint; the token may belong to \
+                         another organisation",
+                        source.how_found()
                     ),
                 }),
                 live => live,
@@ -482,7 +483,7 @@ mod tests {
         let endpoints = Endpoints::from_override(Some(&format!("http://127.0.0.1:{port}")));
         let endpoints = endpoints.unwrap();
         let client = Client::new(endpoints, Duration::from_secs(2), 10);
-        let v = client.check("sekrit", Some("contoso"), false);
+        let v = client.check("sekrit", Some(("contoso", OrgSource::SameLine)));
         match v {
             Verification::Unknown { reason } => {
                 assert!(!reason.contains("sekrit"), "{reason}");

@@ -186,11 +186,11 @@ fn run(tasks: &[Task], jobs: usize, client: &Client) -> Vec<Verification> {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(task) = tasks.get(i) else { break };
-                    let (org, guessed) = match &task.org {
-                        Some((name, source)) => (Some(name.as_str()), source.guessed()),
-                        None => (None, true),
-                    };
-                    let v = client.check(task.token.expose(), org, guessed);
+                    let org = task
+                        .org
+                        .as_ref()
+                        .map(|(name, source)| (name.as_str(), *source));
+                    let v = client.check(task.token.expose(), org);
                     let _ = results[i].set(v);
                 }
             });
