@@ -99,3 +99,35 @@ fn tokens_in_file_names_and_link_targets() {
         }
     }
 }
+
+/// `patrol staged` reads the names a change adds, as `scan` reads names: a new file's name and
+/// each new directory's, once; a directory `HEAD` already holds is not news, and neither is
+/// the unchanged name of a file whose content changes.
+#[test]
+fn staged_reports_tokens_in_the_names_it_adds() {
+    let repo = support::git::Repo::new();
+    repo.write(&format!("old/{}/notes.txt", pat(86)), "nothing\n");
+    repo.write(&format!("kept-{}.txt", pat(89)), "one\n");
+    repo.commit_all("a directory named with a token, already committed");
+    repo.write(&format!("old/{}/more.txt", pat(86)), "more\n");
+    repo.write(&format!("kept-{}.txt", pat(89)), "one\ntwo\n");
+    repo.write(&format!("fresh/{}.txt", id_key(87, "AZDO")), "clean\n");
+    repo.write(&format!("keys-{}/a.txt", pat(88)), "a\n");
+    repo.write(&format!("keys-{}/b.txt", pat(88)), "b\n");
+    repo.git(&["add", "-A"]);
+
+    let (doc, out) = patrol_json(&["staged", "--show-secrets"], repo.path());
+    assert_eq!(out.status.code(), Some(1), "{doc}");
+    let got: Vec<(String, String, String)> = rows(&doc["findings"], &["path", "origin", "secret"]);
+    assert_eq!(
+        got,
+        vec![
+            (
+                format!("fresh/{}.txt", id_key(87, "AZDO")),
+                "file_name".into(),
+                id_key(87, "AZDO")
+            ),
+            (format!("keys-{}", pat(88)), "file_name".into(), pat(88)),
+        ]
+    );
+}

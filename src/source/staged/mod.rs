@@ -1,7 +1,8 @@
 //! Staged source, for pre-commit hooks: the blobs the next commit will hold (the index, not the
 //! work tree) that differ from HEAD, with only the secrets the change adds. Compares the index
 //! with HEAD's tree by object id, so the cost follows the staged change, and never looks at the
-//! work tree or untracked files.
+//! work tree or untracked files. The names of new files and directories are read too
+//! ([`names`]).
 //!
 //! "The index" is the one git is about to commit: `git commit -a`, `git commit <path>`,
 //! `--only`, `--include`, `--amend` and `--interactive` hand the hook a temporary index in
@@ -24,6 +25,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 mod compare;
+mod names;
 #[cfg(test)]
 mod tests;
 
@@ -324,7 +326,7 @@ pub fn scan_staged(
     let (arriving, leaving) = changes.without(&opts.excludes);
     let mut old_keys: HashMap<Oid, Vec<CarriedKey>> = HashMap::new();
     let mut summary = Summary::default();
-    let mut findings = Vec::new();
+    let mut findings = names::in_new_names(repo, &arriving, matcher, opts, &mut summary);
     for (oid, old_blobs, path) in arriving {
         if old_blobs.is_empty() && leaving.contains(&oid) {
             continue;
