@@ -158,17 +158,33 @@ pub fn scan_blob(matcher: &Matcher, bytes: &[u8], opts: &ScanOptions) -> BlobRes
     result
 }
 
-/// Scan text that is not a file's content but names or points at one (a file name, the target
-/// of a symbolic link) as it stands: no archive, wide-text or binary triage. Lines and columns
-/// count inside the text.
-pub fn scan_name(matcher: &Matcher, text: &[u8], opts: &ScanOptions) -> BlobResult {
+/// The findings in text that is not a file's content but names or points at one (a file
+/// name, the target of a symbolic link; `origin` says which), read as it stands: no archive,
+/// wide-text or binary triage; lines and columns count inside the text. The findings are placed
+/// at `path()`, called only when there is something to report. Also returns how many hits the
+/// allow rules suppressed.
+pub fn name_findings(
+    matcher: &Matcher,
+    text: &[u8],
+    origin: &'static str,
+    path: impl FnOnce() -> String,
+    opts: &ScanOptions,
+) -> (Vec<crate::finding::Finding>, u64) {
     let mut result = BlobResult::default();
     let hay = Hay {
         member: None,
         encoding: None,
     };
     collect(matcher, text, &hay, opts, &mut result);
-    result
+    if result.hits.is_empty() {
+        return (Vec::new(), result.suppressed);
+    }
+    let path = path();
+    let at = Location {
+        origin: Some(origin),
+        ..Location::file(&path)
+    };
+    (result.findings_at(&at, opts), result.suppressed)
 }
 
 /// Text, UTF-16/UTF-32 or binary triage of one file's (or member's) bytes, then the matcher.

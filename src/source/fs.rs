@@ -219,19 +219,10 @@ fn scan_names(
     }
     let mut found = Vec::new();
     for (text, origin) in texts {
-        let result = crate::scan::scan_name(matcher, &text, opts);
-        counters
-            .suppressed
-            .fetch_add(result.suppressed, Ordering::Relaxed);
-        if result.hits.is_empty() {
-            continue;
-        }
-        let display = display_path(entry.path(), base);
-        let at = Location {
-            origin: Some(origin),
-            ..Location::file(&display)
-        };
-        found.extend(result.findings_at(&at, opts));
+        let path = || display_path(entry.path(), base);
+        let (hits, suppressed) = crate::scan::name_findings(matcher, &text, origin, path, opts);
+        counters.suppressed.fetch_add(suppressed, Ordering::Relaxed);
+        found.extend(hits);
     }
     if !found.is_empty() {
         counters

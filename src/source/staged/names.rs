@@ -6,7 +6,7 @@
 use super::Arriving;
 use crate::detect::Matcher;
 use crate::finding::{Finding, Summary};
-use crate::scan::{Location, ScanOptions, scan_name};
+use crate::scan::{ScanOptions, name_findings};
 use git2::Repository;
 use std::collections::HashSet;
 use std::path::Path;
@@ -44,16 +44,10 @@ pub fn in_new_names(
                 continue;
             }
             let name = place.rsplit('/').next().unwrap_or(place);
-            let result = scan_name(matcher, name.as_bytes(), opts);
-            summary.suppressed += result.suppressed;
-            if result.hits.is_empty() {
-                continue;
-            }
-            let at = Location {
-                origin: Some("file_name"),
-                ..Location::file(place)
-            };
-            found.extend(result.findings_at(&at, opts));
+            let at = || place.to_string();
+            let (hits, suppressed) = name_findings(matcher, name.as_bytes(), "file_name", at, opts);
+            summary.suppressed += suppressed;
+            found.extend(hits);
         }
     }
     found
